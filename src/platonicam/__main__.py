@@ -1,0 +1,3 @@
+from platonicam.cli.main import main
+
+main()

@@ -1,0 +1,1 @@
+"""The ``platonicam`` command line (typer + rich)."""

@@ -1,0 +1,1 @@
+"""Sans-IO SOAP: envelopes, faults, WS-Security and lenient value readers."""

@@ -407,7 +407,7 @@ class OnvifClient:
         if http:
             return AuthenticationError(
                 f"the device at {self.base_url} refused user {user!r} over HTTP Digest "
-                f"({operation}): check the username and password"
+                f"({operation}): wrong username or password"
             )
         return NotAuthorized(
             f"the device refused user {user!r}: wrong username or password, or a user "

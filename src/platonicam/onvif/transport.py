@@ -123,13 +123,12 @@ class HttpxSoapTransport:
     ) -> None:
         self._tls = tls or TlsOptions()
         self._max_response_bytes = max_response_bytes
-        self._client = httpx.AsyncClient(
-            timeout=httpx.Timeout(timeout, connect=connect_timeout or min(timeout, 5.0)),
-            verify=self._tls.ssl_context(),
-            limits=httpx.Limits(max_connections=4, max_keepalive_connections=2),
-            follow_redirects=False,
-            trust_env=False,  # a camera on the LAN is never reached through the user's proxy
-        )
+        self._timeout = httpx.Timeout(timeout, connect=connect_timeout or min(timeout, 5.0))
+        # Built on first use, one per scheme: loading the system CA store for a
+        # verifying SSL context costs ~25 ms of CPU and some memory per transport
+        # (benchmarks/README.md), which a camera spoken to over plain HTTP never needs.
+        self._plain_client: httpx.AsyncClient | None = None
+        self._tls_client: httpx.AsyncClient | None = None
         # One DigestAuth per credential pair: it keeps the last challenge, so
         # later requests answer it pre-emptively instead of taking a 401 each time.
         self._digest: dict[HttpCredentials, httpx.DigestAuth] = {}
@@ -151,7 +150,7 @@ class HttpxSoapTransport:
                     credentials.username, credentials.password
                 )
         try:
-            async with self._client.stream(
+            async with self._client_for(url).stream(
                 "POST", url, content=envelope, headers=headers, auth=auth
             ) as response:
                 self._check_pin(response, url)
@@ -204,8 +203,30 @@ class HttpxSoapTransport:
                 f"certificate of {_origin(url)} has SHA-256 {actual}, not the pinned one"
             )
 
+    def _client_for(self, url: str) -> httpx.AsyncClient:
+        if url[:6].lower() == "https:":
+            if self._tls_client is None:
+                self._tls_client = self._new_client(self._tls.ssl_context())
+            return self._tls_client
+        if self._plain_client is None:
+            # This client only ever gets http:// URLs and never follows redirects
+            # or proxies, so it never opens TLS: no context needs verifying.
+            self._plain_client = self._new_client(False)
+        return self._plain_client
+
+    def _new_client(self, verify: ssl.SSLContext | bool) -> httpx.AsyncClient:
+        return httpx.AsyncClient(
+            timeout=self._timeout,
+            verify=verify,
+            limits=httpx.Limits(max_connections=4, max_keepalive_connections=2),
+            follow_redirects=False,
+            trust_env=False,  # a camera on the LAN is never reached through the user's proxy
+        )
+
     async def aclose(self) -> None:
-        await self._client.aclose()
+        for client in (self._plain_client, self._tls_client):
+            if client is not None:
+                await client.aclose()
 
 
 def _origin(url: str) -> str:

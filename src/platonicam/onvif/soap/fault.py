@@ -59,6 +59,25 @@ def _all_text(element: etree._Element | None) -> str | None:
     return " ".join(parts) or None
 
 
+def _reason_from_detail(fault: etree._Element, detail: str | None) -> str:
+    """A reason for a fault whose Reason is empty, built from its Detail.
+
+    A typed detail element names the fault better than its text alone: the Axis
+    Q6045-E answers CreatePullPointSubscription with an empty Reason and a
+    ``wsnt:SubscribeCreationFailedFault`` holding only a timestamp (corpus
+    ``faults/axis_Q6045-E_CreatePullPointSubscription.xml``).
+    """
+    detail_element = child(fault, "Detail")
+    if detail_element is None:
+        detail_element = child(fault, "detail")
+    elements = list(detail_element) if detail_element is not None else []
+    first = next((c for c in elements if isinstance(c.tag, str)), None)
+    name = local_name(first.tag) if first is not None else ""
+    if name and name != "Text":
+        return f"{name}: {detail}" if detail else name
+    return detail or "no reason given"
+
+
 def classify(code: str, subcodes: tuple[str, ...], reason: str) -> type[SoapFaultError]:
     """The error type for a fault's code, subcodes and reason."""
     names = set(subcodes) | {code}
@@ -96,7 +115,7 @@ def parse_fault(fault: etree._Element, *, operation: str | None = None) -> SoapF
         detail = _all_text(child(fault, "detail"))
     subcode_tuple = tuple(s for s in subcodes if s)
     if not reason:
-        reason = detail or "no reason given"
+        reason = _reason_from_detail(fault, detail)
     error_type = classify(code or "Unknown", subcode_tuple, reason)
     return error_type(
         reason, code=code or "Unknown", subcodes=subcode_tuple, detail=detail, operation=operation

@@ -148,10 +148,10 @@ def expected_answers(camera: str) -> Expected:
 
 
 def expected_requests(warm_rounds: int) -> dict[str, int]:
-    three = warm_rounds + 1
+    three = warm_rounds + 2  # cold, warm rounds, second client
     return {
-        "GetSystemDateAndTime": 1,
-        "GetServices": 1,
+        "GetSystemDateAndTime": 2,
+        "GetServices": 2,
         "GetDeviceInformation": three,
         "GetProfiles": three,
         "GetStreamUri": three,
@@ -188,7 +188,15 @@ def peer_python(folder: str, requirement: str, *, install: bool) -> str:
     _progress(f"installing {requirement} into {venv.relative_to(ROOT)} ...")
     subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True)
     subprocess.run(
-        [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", requirement],
+        [
+            str(python),
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            requirement,
+        ],
         check=True,
     )
     marker.write_text(requirement + "\n")
@@ -199,7 +207,8 @@ class ReplayProcess:
     """The replay camera's process and its line protocol (see _replay.py)."""
 
     def __init__(self, python: str, camera: str) -> None:
-        self._log = tempfile.TemporaryFile()
+        # Closed in close(); a with-block cannot span the process lifetime.
+        self._log = tempfile.TemporaryFile()  # noqa: SIM115
         self._process = subprocess.Popen(
             [
                 python,
@@ -262,6 +271,7 @@ class ClientResult:
     version: str = ""
     cold_ms: list[float] = field(default_factory=list)
     warm_ms: list[float] = field(default_factory=list)  # one median per process
+    second_ms: list[float] = field(default_factory=list)
     import_ms: list[float] = field(default_factory=list)
     peak_rss_mb: list[float] = field(default_factory=list)
     rss_after_import_mb: list[float] = field(default_factory=list)
@@ -331,10 +341,12 @@ def summarize(results: list[ClientResult], meta: dict[str, Any]) -> dict[str, An
     own = next((r for r in results if r.spec.name == "platonicam"), None)
     own_cold = statistics.median(own.cold_ms) if own else None
     own_warm = statistics.median(own.warm_ms) if own else None
+    own_second = statistics.median(own.second_ms) if own else None
     clients: dict[str, Any] = {}
     for result in results:
         cold = statistics.median(result.cold_ms)
         warm = statistics.median(result.warm_ms)
+        second = statistics.median(result.second_ms)
         clients[result.spec.name] = {
             "version": result.version,
             "runs": len(result.cold_ms),
@@ -345,13 +357,24 @@ def summarize(results: list[ClientResult], meta: dict[str, Any]) -> dict[str, An
                 "min": round(min(result.cold_ms), 3),
                 "all": [round(v, 3) for v in result.cold_ms],
             },
-            "warm_ms": {"median": round(warm, 3), "per_process": [round(v, 3) for v in result.warm_ms]},
+            "import_plus_cold_ms": round(
+                statistics.median(
+                    [i + c for i, c in zip(result.import_ms, result.cold_ms, strict=True)]
+                ),
+                2,
+            ),
+            "second_ms": {"median": round(second, 3), "p90": round(p90(result.second_ms), 3)},
+            "warm_ms": {
+                "median": round(warm, 3),
+                "per_process": [round(v, 3) for v in result.warm_ms],
+            },
             "peak_rss_mb": round(statistics.median(result.peak_rss_mb), 1),
             "rss_after_import_mb": round(statistics.median(result.rss_after_import_mb), 1),
             "traced_peak_mb": (
                 round(result.traced_peak_mb, 2) if result.traced_peak_mb is not None else None
             ),
             "ratio_cold": round(cold / own_cold, 2) if own_cold else None,
+            "ratio_second": round(second / own_second, 2) if own_second else None,
             "ratio_warm": round(warm / own_warm, 2) if own_warm else None,
             "answers": result.answers,
         }
@@ -366,10 +389,13 @@ def render_table(summary: dict[str, Any]) -> str:
         "import ms",
         "cold med ms",
         "cold p90 ms",
+        "import+cold",
+        "2nd conn ms",
         "warm med ms",
         "peak RSS MB",
         "traced MB",
         "cold x",
+        "2nd x",
         "warm x",
     )
     rows = [headers]
@@ -381,10 +407,13 @@ def render_table(summary: dict[str, Any]) -> str:
                 f"{c['import_ms']:.1f}",
                 f"{c['cold_ms']['median']:.2f}",
                 f"{c['cold_ms']['p90']:.2f}",
+                f"{c['import_plus_cold_ms']:.1f}",
+                f"{c['second_ms']['median']:.2f}",
                 f"{c['warm_ms']['median']:.2f}",
                 f"{c['peak_rss_mb']:.1f}",
                 "-" if c["traced_peak_mb"] is None else f"{c['traced_peak_mb']:.2f}",
                 "-" if c["ratio_cold"] is None else f"{c['ratio_cold']:.1f}",
+                "-" if c["ratio_second"] is None else f"{c['ratio_second']:.1f}",
                 "-" if c["ratio_warm"] is None else f"{c['ratio_warm']:.1f}",
             )
         )
@@ -438,7 +467,9 @@ def main(argv: list[str] | None = None) -> int:
     wanted = {name.strip() for item in args.only for name in item.split(",") if name.strip()}
     unknown = wanted - {spec.name for spec in CLIENTS}
     if unknown:
-        parser.error(f"unknown client(s) {sorted(unknown)}; choose from {[c.name for c in CLIENTS]}")
+        parser.error(
+            f"unknown client(s) {sorted(unknown)}; choose from {[c.name for c in CLIENTS]}"
+        )
     specs = [spec for spec in CLIENTS if not wanted or spec.name in wanted]
 
     try:
@@ -468,6 +499,7 @@ def main(argv: list[str] | None = None) -> int:
                     result.answers = raw["answers"]
                     result.cold_ms.append(raw["cold_ns"] / 1e6)
                     result.warm_ms.append(statistics.median(raw["warm_ns"]) / 1e6)
+                    result.second_ms.append(raw["second_ns"] / 1e6)
                     result.import_ms.append(raw["import_ns"] / 1e6)
                     result.peak_rss_mb.append(raw["max_rss_kib"] / 1024)
                     result.rss_after_import_mb.append(raw["rss_before_kib"] / 1024)

@@ -340,3 +340,135 @@ async def test_concurrent_calls_share_the_connection(transport: LoopbackOnlyTran
         assert {text(p, "SerialNumber") for p in payloads} == {
             "DS-2DF7276-AEL20140613CCWR468714298B"
         }
+
+
+# ----------------------------------------------------------------------------- typed calls
+
+
+async def test_device_and_ptz_and_events_on_hikvision(transport: LoopbackOnlyTransport) -> None:
+    async with replay(HIKVISION, auth="digest") as camera, client_for(camera, transport) as client:
+        info = await client.device.get_device_information()
+        assert (info.manufacturer, info.model, info.firmware_version, info.hardware_id) == (
+            "HIKVISION",
+            "DS-2DF7276-AEL",
+            "V5.1.6 build 140401",
+            "88",
+        )
+        services = await client.device.get_services()
+        assert services[0].xaddr == camera.base_url + "/onvif/device_service"
+        # media/hikvision_DS-2DF7276-AEL_GetStreamUri.xml, host on loopback.
+        stream = await client.media.get_stream_uri("Profile_3")
+        assert stream.uri == (
+            "rtsp://127.0.0.1:554/Streaming/Channels/3?transportmode=unicast&profile=Profile_3"
+        )
+        assert stream.timeout == timedelta(seconds=60)
+        # ptz/hikvision_DS-2DF7276-AEL_GetStatus.xml
+        status = await client.ptz.get_status("Profile_1")
+        assert status.position is not None
+        assert (status.position.pan, status.position.tilt, status.position.zoom) == (
+            0.333167,
+            -0.682,
+            0.0,
+        )
+        assert status.error == "NO error"
+        presets = await client.ptz.get_presets("Profile_1")
+        assert [(p.token, p.name) for p in presets[:5]] == [
+            ("1", "preset 1"),
+            ("2", "preset 1"),
+            ("3", "preset 2"),
+            ("4", "Parking"),
+            ("5", "West"),
+        ]
+        # events/hikvision_DS-2DF7276-AEL_GetEventProperties.xml
+        properties = await client.events.get_event_properties()
+        assert properties.fixed_topic_set is True
+        assert properties.topics[0].topic == "MediaControl"
+        # A pull point at the address the camera gave, rewritten to loopback.
+        subscription = await client.events.create_pull_point_subscription()
+        pulled = await subscription.pull_messages()
+        assert pulled.current_time == datetime(2018, 2, 27, 14, 53, 23, tzinfo=UTC)
+        assert pulled.termination_time == datetime(2018, 2, 27, 15, 3, 23, tzinfo=UTC)
+        assert pulled.messages == ()
+        assert camera.requests["PullMessages"] == 1
+
+
+async def test_media_on_pelco(transport: LoopbackOnlyTransport) -> None:
+    async with replay("pelco_D6230L") as camera, client_for(camera, transport) as client:
+        stream = await client.media.get_stream_uri("1")
+        assert stream.uri == "rtsp://127.0.0.1/stream2_v"
+        assert stream.timeout == timedelta(seconds=900)
+        snapshot = await client.media.get_snapshot_uri("1")
+        assert snapshot.uri == f"http://127.0.0.1:{camera.port}/jpeg"
+
+
+async def test_media_uris_rewritten_by_the_client(transport: LoopbackOnlyTransport) -> None:
+    # The replay leaves rtsp://10.10.1.66/stream2_v and http://10.10.1.66/jpeg as
+    # captured; the client's own rewrite must bring them to the camera we reached.
+    async with (
+        replay("pelco_D6230L", rewrite_addresses=False) as camera,
+        client_for(camera, transport) as client,
+    ):
+        assert (await client.media.get_stream_uri("1")).uri == "rtsp://127.0.0.1/stream2_v"
+        raw = await client.media.get_stream_uri("1", rewrite_host=False)
+        assert raw.uri == "rtsp://10.10.1.66/stream2_v"
+        snapshot = await client.media.get_snapshot_uri("1")
+        assert snapshot.uri.startswith("http://127.0.0.1")
+        assert snapshot.uri.endswith("/jpeg")
+
+
+async def test_profiles_encoders_and_imaging_on_bosch(transport: LoopbackOnlyTransport) -> None:
+    # The Bosch capture has no GetServices: borrow the Hikvision list of addresses.
+    services = (CORPUS / "device/hikvision_DS-2DF7276-AEL_GetServices.xml").read_bytes()
+    async with (
+        replay("bosch_FLEXIDOME-indoor-5100i-IR", responses={"GetServices": services}) as camera,
+        client_for(camera, transport) as client,
+    ):
+        profiles = await client.media.get_profiles()
+        first = profiles[0]
+        assert (first.token, first.name) == ("0", "Profile_L1S1")
+        encoder = first.video_encoder_configuration
+        assert encoder is not None
+        assert encoder.encoding is not None
+        assert (encoder.token, encoder.encoding.value, str(encoder.resolution)) == (
+            "EncCfg_L1S1",
+            "H264",
+            "1920x1080",
+        )
+        assert (encoder.bitrate_limit, encoder.gov_length, encoder.profile) == (5200, 255, "Main")
+        # imaging/bosch_FLEXIDOME-indoor-5100i-IR_GetImagingSettings.xml
+        imaging = await client.imaging.get_imaging_settings("1")
+        assert (imaging.brightness, imaging.color_saturation, imaging.contrast) == (
+            128.0,
+            128.0,
+            128.0,
+        )
+        snapshot = await client.media.get_snapshot_uri("0")
+        assert snapshot.uri == f"http://127.0.0.1:{camera.port}/snap.jpg?JpegCam=1"
+
+
+async def test_encoder_configurations_and_ptz_on_axis(transport: LoopbackOnlyTransport) -> None:
+    async with replay("axis_Q6045-E") as camera, client_for(camera, transport) as client:
+        configs = await client.media.get_video_encoder_configurations()
+        assert configs[0].token == "0"
+        assert configs[0].encoding is not None
+        assert configs[0].encoding.value == "JPEG"
+        assert str(configs[0].resolution) == "1280x720"
+        presets = await client.ptz.get_presets("profile_1_h264")
+        assert (presets[0].token, presets[0].name) == ("22", "Living Room")
+        properties = await client.events.get_event_properties()
+        assert properties.fixed_topic_set is False
+        assert properties.topics[0].topic == "Device/IO/VirtualInput"
+
+
+async def test_media2_profiles_and_stream_on_axis_m2025(transport: LoopbackOnlyTransport) -> None:
+    async with replay("axis_M2025-LE") as camera, client_for(camera, transport) as client:
+        assert client.media.uses_media2 is True
+        profiles = await client.media.get_profiles()
+        assert profiles[0].token == "profile_1_h264"
+        stream = await client.media.get_stream_uri("profile_1_h264")
+        # media2/axis_M2025-LE_GetStreamUri.xml: a bare tr2:Uri.
+        assert stream.uri == (
+            "rtsp://127.0.0.1/onvif-media/media.amp?profile=profile_1_h264"
+            "&sessiontimeout=60&streamtype=unicast"
+        )
+        assert camera.requests["GetStreamUri"] == 1

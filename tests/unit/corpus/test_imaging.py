@@ -56,5 +56,7 @@ def test_options_from_the_capture_refuse_a_brightness_above_255() -> None:
         tests.corpus.payload("imaging/generic-gsoap_PREDATOR-mockup_GetOptions.xml")
     )
     options.check(ImagingSettings(brightness=255.0, contrast=0.0))
-    with pytest.raises(LocalProtocolError, match=r"brightness 256 is outside the camera's range 0\.\.255"):
+    with pytest.raises(
+        LocalProtocolError, match=r"brightness 256 is outside the camera's range 0\.\.255"
+    ):
         options.check(ImagingSettings(brightness=256.0))

@@ -195,9 +195,7 @@ _HIKVISION_NAMES = {
     105: "Call patrol 8",
 }
 HIKVISION_PRESETS = [
-    PTZPreset(str(number), _HIKVISION_NAMES.get(number))
-    for number in range(1, 257)
-    if number != 6
+    PTZPreset(str(number), _HIKVISION_NAMES.get(number)) for number in range(1, 257) if number != 6
 ]
 
 # ----------------------------------------------------------------------------- Pelco D6230L
@@ -397,9 +395,7 @@ def test_cases_cover_the_ptz_folder() -> None:
     assert len(CASES) == 41
 
 
-@pytest.mark.parametrize(
-    ("path", "expected"), list(CASES.items()), ids=tests.corpus.ids(CASES)
-)
+@pytest.mark.parametrize(("path", "expected"), list(CASES.items()), ids=tests.corpus.ids(CASES))
 def test_capture(path: str, expected: object) -> None:
     operation = tests.corpus.capture(path).operation
     payload = tests.corpus.payload(path)

@@ -30,6 +30,33 @@ _PARSER: Final = etree.XMLParser(
 )
 
 
+def _prolog_declares_doctype(data: bytes) -> bool:
+    """Whether a DOCTYPE follows the (UTF-8) prolog: BOM, XML declaration, comments, PIs.
+
+    Refusing it before libxml2 sees the document means entity declarations are
+    never processed at all: with ``resolve_entities=False`` alone, a billion-laughs
+    document still trips libxml2's amplification guard mid-parse. A plain scan,
+    linear in the prolog's length (a regex over repeated PIs can backtrack badly).
+    Other encodings fall through to the check after parsing.
+    """
+    pos = 3 if data.startswith(b"\xef\xbb\xbf") else 0
+    while True:
+        while pos < len(data) and data[pos] in b" \t\r\n":
+            pos += 1
+        if data.startswith(b"<?", pos):
+            end = data.find(b"?>", pos + 2)
+            if end < 0:
+                return False
+            pos = end + 2
+        elif data.startswith(b"<!--", pos):
+            end = data.find(b"-->", pos + 4)
+            if end < 0:
+                return False
+            pos = end + 3
+        else:
+            return data.startswith(b"<!DOCTYPE", pos)
+
+
 def parse_xml(
     data: bytes, *, operation: str | None = None, max_bytes: int = MAX_DOCUMENT_BYTES
 ) -> etree._Element:
@@ -47,6 +74,10 @@ def parse_xml(
         raise RemoteProtocolError(
             f"XML document of {len(data)} bytes exceeds the limit of {max_bytes} bytes",
             operation=operation,
+        )
+    if _prolog_declares_doctype(data):
+        raise RemoteProtocolError(
+            "XML document declares a DTD, which ONVIF never uses", operation=operation
         )
     try:
         root = etree.fromstring(data, parser=_PARSER)

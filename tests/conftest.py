@@ -64,10 +64,13 @@ class LoopbackOnlyTransport:
         *,
         action: str,
         credentials: HttpCredentials | None = None,
+        timeout: float | None = None,
     ) -> SoapHttpResponse:
         assert_loopback(url)
         self.requests.append(action)
-        return await self.inner.post(url, envelope, action=action, credentials=credentials)
+        return await self.inner.post(
+            url, envelope, action=action, credentials=credentials, timeout=timeout
+        )
 
     async def aclose(self) -> None:
         await self.inner.aclose()

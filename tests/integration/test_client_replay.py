@@ -472,3 +472,19 @@ async def test_media2_profiles_and_stream_on_axis_m2025(transport: LoopbackOnlyT
             "&sessiontimeout=60&streamtype=unicast"
         )
         assert camera.requests["GetStreamUri"] == 1
+
+
+async def test_auth_mode_is_settled_by_a_non_auth_fault(
+    transport: LoopbackOnlyTransport,
+) -> None:
+    # The TRENDnet TV-IP320PI faults on GetServices (InvalidArgVal). That fault
+    # still proves the token was accepted, so the client must not probe auth
+    # again on GetCapabilities or later calls.
+    async with (
+        replay("trendnet_TV-IP320PI", auth="ws-security", prefer_faults={"GetServices"}) as camera,
+        client_for(camera, transport) as client,
+    ):
+        assert client.auth_mode == "ws-security"
+        assert camera.requests["GetServices"] == 1
+        assert camera.requests["GetCapabilities"] == 1
+        assert camera.requests["GetSystemDateAndTime"] == 1

@@ -23,12 +23,8 @@ from rich.table import Table
 from platonicam.cli.errors import EXIT_CAMERA_ERROR, describe
 from platonicam.onvif.client import OnvifClient
 from platonicam.onvif.errors import OnvifError, SoapFaultError
-from platonicam.onvif.models.common import ServiceKind
-from platonicam.onvif.models.media import (
-    MediaProfile,
-    VideoEncoderConfiguration,
-    VideoEncoderConfigurationOptions,
-)
+from platonicam.onvif.models.media import MediaProfile, VideoEncoderConfiguration
+from platonicam.onvif.settings import CapabilitySummary, read_capability_summary
 from platonicam.onvif.transport import TlsOptions
 
 camera_app = typer.Typer(help="Read a camera's identity, profiles and capabilities.")
@@ -37,7 +33,7 @@ JsonValue = str | int | float | bool | None | list["JsonValue"] | dict[str, "Jso
 
 
 @dataclass(slots=True)
-class _Report:
+class CameraReport:
     """Everything ``camera info`` found, in JSON-ready form."""
 
     target: str
@@ -77,51 +73,27 @@ def _encoder_json(config: VideoEncoderConfiguration | None) -> dict[str, JsonVal
     }
 
 
-def _capabilities_json(
-    client: OnvifClient,
-    options: VideoEncoderConfigurationOptions | None,
-    profiles: list[MediaProfile],
-) -> dict[str, JsonValue]:
-    # platonicam.onvif.settings (the normalised CameraSettings) is not there yet;
-    # this summary reads the encoder options directly.
-    codecs: list[JsonValue] = []
-    resolutions: list[JsonValue] = []
-    max_fps: float | None = None
-    if options is not None:
-        for encoding in options.encodings:
-            codecs.append(encoding.encoding.value)
-            for resolution in encoding.resolutions:
-                if str(resolution) not in resolutions:
-                    resolutions.append(str(resolution))
-            rates = [*encoding.frame_rates]
-            if encoding.frame_rate_range is not None:
-                rates.append(encoding.frame_rate_range.max)
-            if rates:
-                max_fps = max(max_fps or 0.0, *rates)
-    if not codecs:
-        # No options to read (TRENDnet TV-IP320PI has no
-        # GetVideoEncoderConfigurationOptions capture): report what the
-        # profiles use, which is what the camera certainly can do.
-        for profile in profiles:
-            config = profile.video_encoder_configuration
-            if config is None:
-                continue
-            if config.encoding is not None and config.encoding.value not in codecs:
-                codecs.append(config.encoding.value)
-            if config.resolution is not None and str(config.resolution) not in resolutions:
-                resolutions.append(str(config.resolution))
-            if config.frame_rate_limit is not None:
-                max_fps = max(max_fps or 0.0, config.frame_rate_limit)
+def _capabilities_json(summary: CapabilitySummary) -> dict[str, JsonValue]:
     return {
-        "profile_s": client.has_service(ServiceKind.MEDIA),
-        "profile_t": client.is_profile_t,
-        "codecs": codecs,
-        "h265": any(str(c).upper() in ("H265", "HEVC") for c in codecs),
-        "resolutions": resolutions,
-        "max_fps": max_fps,
-        "ptz": client.has_service(ServiceKind.PTZ),
-        "events": client.has_service(ServiceKind.EVENTS),
-        "imaging": client.has_service(ServiceKind.IMAGING),
+        "profile_s": summary.profile_s,
+        "profile_t": summary.profile_t,
+        "profile_g": summary.profile_g,
+        "profile_m": summary.profile_m,
+        "codecs": [codec.value for codec in summary.codecs],
+        "h265": summary.h265,
+        "resolutions": list(
+            dict.fromkeys(str(r) for rs in summary.resolutions.values() for r in rs)
+        ),
+        "max_resolution": str(summary.max_resolution) if summary.max_resolution else None,
+        "max_fps": summary.max_fps,
+        "bitrate_range_kbps": list(summary.bitrate_range_kbps)
+        if summary.bitrate_range_kbps
+        else None,
+        "encoder_profiles": list(summary.encoder_profiles),
+        "ptz": summary.ptz,
+        "events": summary.events,
+        "imaging": summary.imaging,
+        "analytics": summary.analytics,
     }
 
 
@@ -143,7 +115,7 @@ async def _profile_json(client: OnvifClient, profile: MediaProfile) -> dict[str,
     }
 
 
-async def _read(client: OnvifClient, report: _Report) -> None:
+async def read_report(client: OnvifClient, report: CameraReport) -> None:
     await client.connect()
     info = await client.device.get_device_information()
     report.identity = {
@@ -169,16 +141,13 @@ async def _read(client: OnvifClient, report: _Report) -> None:
     ]
     profiles = await client.media.get_profiles()
     report.profiles = [await _profile_json(client, profile) for profile in profiles]
-    options: VideoEncoderConfigurationOptions | None
-    try:
-        options = await client.media.get_video_encoder_configuration_options()
-    except SoapFaultError:
-        options = None  # the summary then lists no codecs rather than failing
-    report.capabilities = _capabilities_json(client, options, profiles)
+    report.capabilities = _capabilities_json(
+        await read_capability_summary(client, profiles=profiles)
+    )
     report.auth_mode = client.auth_mode
 
 
-def _print_tables(report: _Report, console: Console) -> None:
+def print_report(report: CameraReport, console: Console) -> None:
     identity = Table(title=f"Camera {report.target}", show_header=False)
     identity.add_column("field")
     identity.add_column("value")
@@ -284,11 +253,11 @@ def info(
         tls=TlsOptions(verify=not insecure, ca_file=ca_file),
         timeout=timeout,
     )
-    report = _Report(target=target)
+    report = CameraReport(target=target)
 
     async def run() -> None:
         try:
-            await _read(client, report)
+            await read_report(client, report)
         finally:
             await client.aclose()
 
@@ -301,7 +270,7 @@ def info(
     if as_json:
         typer.echo(json.dumps(report.as_json(), indent=2))
     else:
-        _print_tables(report, Console(highlight=False))
+        print_report(report, Console(highlight=False))
 
 
 def register(app: typer.Typer) -> None:

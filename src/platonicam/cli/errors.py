@@ -127,9 +127,11 @@ def describe(error: OnvifError, *, target: str, clock_offset: timedelta | None =
     ):
         seconds = clock_offset.total_seconds()
         return Problem(
-            f"{target} refused the credentials and its clock is {_human(seconds)} "
-            f"{'ahead of' if seconds > 0 else 'behind'} ours (clock skew or a wrong password)",
-            "set the camera's time (NTP) and check --user and the password",
+            f"{target} refused the credentials: wrong username or password, or the camera "
+            f"checks tokens against another clock than the one it reports (its clock is "
+            f"{_human(seconds)} {'ahead of' if seconds > 0 else 'behind'} ours; PlatoniCam "
+            f"signs with the camera's reported time)",
+            "check --user and the password; if they are right, set the camera's time (NTP)",
         )
     for error_type, message, hint in _TABLE:
         if isinstance(error, error_type):

@@ -20,6 +20,7 @@ skew is the most common reason a correct password is refused.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import copy
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -42,6 +43,13 @@ from platonicam.onvif.errors import (
     ServiceNotSupported,
     SoapFaultError,
 )
+from platonicam.onvif.facades import (
+    DeviceService,
+    EventService,
+    ImagingService,
+    MediaService,
+    PTZService,
+)
 from platonicam.onvif.models.common import ServiceKind, Version
 from platonicam.onvif.models.device import Capabilities, Service, SystemDateAndTime
 from platonicam.onvif.services import device as device_ops
@@ -54,6 +62,12 @@ from platonicam.onvif.transport import (
     SoapHttpResponse,
     SoapTransport,
     TlsOptions,
+)
+
+# The per-call timeout travels to every retry of one call (auth probing, clock
+# re-read) without threading it through each helper's signature.
+_REQUEST_TIMEOUT: contextvars.ContextVar[float | None] = contextvars.ContextVar(
+    "platonicam_onvif_request_timeout", default=None
 )
 
 AuthMode = Literal["auto", "ws-security", "digest", "both", "none"]
@@ -138,14 +152,6 @@ class OnvifClient:
         self._camera_time: SystemDateAndTime | None = None
         self._connected = False
         self._offset_lock = asyncio.Lock()
-
-        from platonicam.onvif.facades import (
-            DeviceService,
-            EventService,
-            ImagingService,
-            MediaService,
-            PTZService,
-        )
 
         self.device = DeviceService(self)
         self.media = MediaService(self)
@@ -246,18 +252,25 @@ class OnvifClient:
         url: str | None = None,
         authenticated: bool = True,
         headers: Iterable[etree._Element] = (),
+        timeout: float | None = None,
     ) -> etree._Element:
         """Send one request and return the response element (the body's first child).
 
         The escape hatch for operations without a typed method: ``service`` is a
         :class:`ServiceKind` or a namespace URI, ``payload`` the request element.
         ``url`` overrides the service address (subscription managers).
+        ``timeout`` (seconds) replaces the read timeout for this request, for
+        operations the camera answers late on purpose (long-polled PullMessages).
         Faults raise :class:`SoapFaultError` subclasses.
         """
         target = url or self.service_url(service)
-        return await self._exchange(
-            target, payload, authenticated=authenticated, headers=list(headers)
-        )
+        token = _REQUEST_TIMEOUT.set(timeout)
+        try:
+            return await self._exchange(
+                target, payload, authenticated=authenticated, headers=list(headers)
+            )
+        finally:
+            _REQUEST_TIMEOUT.reset(token)
 
     async def _exchange(
         self,
@@ -310,30 +323,15 @@ class OnvifClient:
         action: str,
         headers: list[etree._Element],
     ) -> etree._Element:
+        # A reply that is neither 401 nor NotAuthorized means the camera accepted
+        # the credentials in that form, even when it then faulted on the request
+        # itself (ActionNotSupported, InvalidArgVal ...): the mode is settled then,
+        # so one unsupported operation does not make every later call probe again.
         response = await self._post(
             url, payload, operation, action, headers, token=True, digest=False
         )
         if response.status_code == 401:
-            # HTTP Digest device. Try Digest alone, then Digest plus the token.
-            response = await self._post(
-                url, payload, operation, action, headers, token=False, digest=True
-            )
-            if response.status_code == 401:
-                raise self._wrong_credentials(operation, http=True)
-            try:
-                result = self._read(response, operation, url)
-            except NotAuthorized:
-                response = await self._post(
-                    url, payload, operation, action, headers, token=True, digest=True
-                )
-                try:
-                    result = self._read(response, operation, url)
-                except NotAuthorized:
-                    raise self._wrong_credentials(operation) from None
-                self._auth_mode = "both"
-                return result
-            self._auth_mode = "digest"
-            return result
+            return await self._exchange_digest(url, payload, operation, action, headers, response)
         try:
             result = self._read(response, operation, url)
         except NotAuthorized:
@@ -342,11 +340,58 @@ class OnvifClient:
             response = await self._post(
                 url, payload, operation, action, headers, token=True, digest=False
             )
+            if response.status_code == 401:
+                return await self._exchange_digest(
+                    url, payload, operation, action, headers, response
+                )
             try:
                 result = self._read(response, operation, url)
             except NotAuthorized:
                 raise self._wrong_credentials(operation) from None
+            except SoapFaultError:
+                self._auth_mode = "ws-security"
+                raise
+        except SoapFaultError:
+            self._auth_mode = "ws-security"
+            raise
         self._auth_mode = "ws-security"
+        return result
+
+    async def _exchange_digest(
+        self,
+        url: str,
+        payload: etree._Element,
+        operation: str,
+        action: str,
+        headers: list[etree._Element],
+        challenge: SoapHttpResponse,
+    ) -> etree._Element:
+        """After a 401: HTTP Digest alone, then Digest plus the token."""
+        del challenge  # the transport's DigestAuth answers the challenge itself
+        response = await self._post(
+            url, payload, operation, action, headers, token=False, digest=True
+        )
+        if response.status_code == 401:
+            raise self._wrong_credentials(operation, http=True)
+        try:
+            result = self._read(response, operation, url)
+        except NotAuthorized:
+            response = await self._post(
+                url, payload, operation, action, headers, token=True, digest=True
+            )
+            try:
+                result = self._read(response, operation, url)
+            except NotAuthorized:
+                raise self._wrong_credentials(operation) from None
+            except SoapFaultError:
+                self._auth_mode = "both"
+                raise
+            self._auth_mode = "both"
+            return result
+        except SoapFaultError:
+            self._auth_mode = "digest"
+            raise
+        self._auth_mode = "digest"
         return result
 
     async def _post(
@@ -375,7 +420,9 @@ class OnvifClient:
             if digest and self._username is not None
             else None
         )
-        return await self._transport.post(url, envelope, action=action, credentials=credentials)
+        return await self._transport.post(
+            url, envelope, action=action, credentials=credentials, timeout=_REQUEST_TIMEOUT.get()
+        )
 
     def _read(self, response: SoapHttpResponse, operation: str, url: str) -> etree._Element:
         if response.status_code == 401:

@@ -26,6 +26,7 @@ from platonicam.onvif.models.imaging import (
     WideDynamicMode,
 )
 from platonicam.onvif.models.media import (
+    EncodingOptions,
     MediaProfile,
     VideoEncoderConfigurationOptions,
     VideoEncoding,
@@ -214,6 +215,7 @@ def summarize_capabilities(
     options: Sequence[VideoEncoderConfigurationOptions],
     *,
     scopes: Iterable[str] = (),
+    profiles: Sequence[MediaProfile] = (),
 ) -> CapabilitySummary:
     """Summarise the services a device offers, its encoder options and its scopes.
 
@@ -224,6 +226,11 @@ def summarize_capabilities(
     """
     kinds = set(services)
     announced = _profiles_from_scopes(scopes)
+    if not any(option_set.encodings for option_set in options):
+        # No options to read (some firmware faults on
+        # GetVideoEncoderConfigurationOptions): what the profiles use now is
+        # what the camera certainly can do.
+        options = [_options_from_profiles(profiles)]
     resolutions: dict[VideoEncoding, list[Resolution]] = {}
     max_fps: float | None = None
     bitrate_low: int | None = None
@@ -271,6 +278,25 @@ def summarize_capabilities(
     )
 
 
+def _options_from_profiles(profiles: Sequence[MediaProfile]) -> VideoEncoderConfigurationOptions:
+    by_codec: dict[VideoEncoding, tuple[list[Resolution], list[float]]] = {}
+    for profile in profiles:
+        encoder = profile.video_encoder_configuration
+        if encoder is None or encoder.encoding is None:
+            continue
+        resolutions, rates = by_codec.setdefault(encoder.encoding, ([], []))
+        if encoder.resolution is not None and encoder.resolution not in resolutions:
+            resolutions.append(encoder.resolution)
+        if encoder.frame_rate_limit is not None:
+            rates.append(encoder.frame_rate_limit)
+    return VideoEncoderConfigurationOptions(
+        encodings=tuple(
+            EncodingOptions(encoding=codec, resolutions=tuple(res), frame_rates=tuple(rates))
+            for codec, (res, rates) in by_codec.items()
+        )
+    )
+
+
 async def read_settings(client: OnvifClient, *, profile_token: str | None = None) -> CameraSettings:
     """Read profiles and the main profile's imaging settings and normalise them.
 
@@ -288,10 +314,14 @@ async def read_settings(client: OnvifClient, *, profile_token: str | None = None
     return normalize_settings(profiles, imaging, profile_token=profile_token)
 
 
-async def read_capability_summary(client: OnvifClient) -> CapabilitySummary:
+async def read_capability_summary(
+    client: OnvifClient, *, profiles: Sequence[MediaProfile] | None = None
+) -> CapabilitySummary:
     """Ask the camera for its encoder options (per profile, as most cameras need)
-    and its scopes, and summarise them with its service list."""
-    profiles = await client.media.get_profiles()
+    and its scopes, and summarise them with its service list. Pass ``profiles``
+    when they were just read, to save the request."""
+    if profiles is None:
+        profiles = await client.media.get_profiles()
     options: list[VideoEncoderConfigurationOptions] = []
     seen: set[str] = set()
     for profile in profiles:
@@ -314,4 +344,4 @@ async def read_capability_summary(client: OnvifClient) -> CapabilitySummary:
     except OnvifError:
         scopes = []
     kinds = [e.kind for e in client.services.values() if e.kind is not None]
-    return summarize_capabilities(kinds, options, scopes=scopes)
+    return summarize_capabilities(kinds, options, scopes=scopes, profiles=profiles)

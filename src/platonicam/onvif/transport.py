@@ -57,9 +57,12 @@ class SoapTransport(Protocol):
         *,
         action: str,
         credentials: HttpCredentials | None = None,
+        timeout: float | None = None,
     ) -> SoapHttpResponse:
         """Send ``envelope`` to ``url``; with ``credentials``, answer a 401 digest
-        challenge with them. Returns whatever status the camera answered."""
+        challenge with them. ``timeout`` (seconds) replaces the transport's read
+        timeout for this request (long-polling PullMessages needs more). Returns
+        whatever status the camera answered."""
         ...
 
     async def aclose(self) -> None: ...
@@ -123,7 +126,8 @@ class HttpxSoapTransport:
     ) -> None:
         self._tls = tls or TlsOptions()
         self._max_response_bytes = max_response_bytes
-        self._timeout = httpx.Timeout(timeout, connect=connect_timeout or min(timeout, 5.0))
+        self._connect_timeout = connect_timeout or min(timeout, 5.0)
+        self._timeout = httpx.Timeout(timeout, connect=self._connect_timeout)
         # Built on first use, one per scheme: loading the system CA store for a
         # verifying SSL context costs ~25 ms of CPU and some memory per transport
         # (benchmarks/README.md), which a camera spoken to over plain HTTP never needs.
@@ -140,6 +144,7 @@ class HttpxSoapTransport:
         *,
         action: str,
         credentials: HttpCredentials | None = None,
+        timeout: float | None = None,
     ) -> SoapHttpResponse:
         headers = {"Content-Type": f'{SOAP12_CONTENT_TYPE}; action="{action}"'}
         auth: httpx.Auth | None = None
@@ -150,8 +155,13 @@ class HttpxSoapTransport:
                     credentials.username, credentials.password
                 )
         try:
+            request_timeout = (
+                httpx.Timeout(timeout, connect=self._connect_timeout)
+                if timeout is not None
+                else httpx.USE_CLIENT_DEFAULT
+            )
             async with self._client_for(url).stream(
-                "POST", url, content=envelope, headers=headers, auth=auth
+                "POST", url, content=envelope, headers=headers, auth=auth, timeout=request_timeout
             ) as response:
                 self._check_pin(response, url)
                 chunks: list[bytes] = []

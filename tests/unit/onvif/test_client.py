@@ -85,6 +85,7 @@ class CorpusTransport:
         *,
         action: str,
         credentials: HttpCredentials | None = None,
+        timeout: float | None = None,
     ) -> SoapHttpResponse:
         operation = action.rsplit("/", 1)[-1]
         root = parse_xml(envelope)

@@ -660,6 +660,7 @@ class InMemoryCamera:
         *,
         action: str,
         credentials: HttpCredentials | None = None,
+        timeout: float | None = None,
     ) -> SoapHttpResponse:
         request = parse_envelope(envelope).payload
         operation = local_name(request.tag)

@@ -770,6 +770,7 @@ class InMemoryDevice:
         *,
         action: str,
         credentials: HttpCredentials | None = None,
+        timeout: float | None = None,
     ) -> SoapHttpResponse:
         request = parse_envelope(envelope).payload
         namespace, operation = namespace_of(request.tag) or "", local_name(request.tag)

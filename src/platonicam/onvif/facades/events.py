@@ -44,6 +44,10 @@ if TYPE_CHECKING:
 __all__ = ["EventService", "PullPointSubscription", "parse_metadata_stream"]
 
 
+# Seconds beyond a PullMessages wait before the HTTP exchange gives up.
+_PULL_MARGIN_SECONDS = 10.0
+
+
 class PullPointSubscription:
     """A PullPoint subscription on one camera.
 
@@ -83,37 +87,43 @@ class PullPointSubscription:
     def closed(self) -> bool:
         return self._closed
 
-    async def _call(self, request: etree._Element, action: str) -> etree._Element:
+    async def _call(
+        self, request: etree._Element, action: str, *, timeout: float | None = None
+    ) -> etree._Element:
         return await self._client.call(
             ServiceKind.EVENTS,
             request,
             url=self._url,
             headers=ops.build_subscription_headers(self._reference, action),
+            timeout=timeout,
         )
 
-    # ``timeout`` is the camera-side PullMessages wait, sent in the request; it
-    # does not bound this coroutine, which the HTTP timeout does.
+    # ``timeout`` is the camera-side PullMessages wait, sent in the request.
     async def pull(
         self,
-        timeout: timedelta = timedelta(seconds=5),  # noqa: ASYNC109
+        timeout: timedelta = timedelta(seconds=5),
         limit: int = 100,
     ) -> list[OnvifEvent]:
         """Wait up to ``timeout`` (camera side) for at most ``limit`` events.
 
-        Keep ``timeout`` below the client's HTTP timeout, or the HTTP request
-        gives up before the camera answers. Cameras may fault a second
-        concurrent pull on one subscription: pull from one task.
+        The HTTP exchange waits that long plus a margin, whatever the client's
+        default timeout. Cameras may fault a second concurrent pull on one
+        subscription: pull from one task.
         """
         return list((await self.pull_messages(timeout, limit)).messages)
 
     async def pull_messages(
         self,
-        timeout: timedelta = timedelta(seconds=5),  # noqa: ASYNC109
+        timeout: timedelta = timedelta(seconds=5),
         limit: int = 100,
     ) -> PullMessagesResult:
         """Like :meth:`pull`, with the camera's current and termination times."""
+        # The camera may hold the request for the whole wait: give the HTTP
+        # exchange that long plus a margin, whatever the client's default timeout.
         payload = await self._call(
-            ops.build_pull_messages(timeout, limit), ops.PULL_MESSAGES_ACTION
+            ops.build_pull_messages(timeout, limit),
+            ops.PULL_MESSAGES_ACTION,
+            timeout=timeout.total_seconds() + _PULL_MARGIN_SECONDS,
         )
         result = ops.parse_pull_messages(payload)
         if result.termination_time is not None:

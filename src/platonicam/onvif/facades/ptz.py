@@ -62,7 +62,7 @@ class PTZService(Facade):
         velocity: PTZSpeed,
         *,
         # ONVIF's name for how long the camera keeps moving, not an I/O timeout.
-        timeout: timedelta | None = None,  # noqa: ASYNC109
+        timeout: timedelta | None = None,
     ) -> None:
         """Move at ``velocity`` until :meth:`stop`, another move, or ``timeout``."""
         request = ops.build_continuous_move(profile_token, velocity, timeout=timeout)

@@ -216,9 +216,9 @@ class OnvifEvent:
     ``topic`` is the prefix-free path (``RuleEngine/CellMotionDetector/Motion``),
     ``topic_path`` the canonical prefixed one (``tns1:RuleEngine/...``, see the
     module docstring), ``raw_topic`` the stripped text as the camera sent it.
-    ``source``, ``key`` and ``data`` hold the ``tt:SimpleItem`` values
-    (ElementItems are not modelled). ``utc_time`` is aware UTC; it is ``None``
-    only when the camera leaves ``UtcTime`` out. ``property_operation`` is
+    ``source``, ``key`` and ``data`` hold the ``tt:SimpleItem`` values, stripped
+    of surrounding white space (ElementItems are not modelled). ``utc_time`` is
+    aware UTC; it is ``None`` only when the camera leaves ``UtcTime`` out. ``property_operation`` is
     ``None`` for events that are not about a property.
     """
 
@@ -277,7 +277,11 @@ class OnvifEvent:
         )
 
     def to_xml(self, parent: Element | None = None) -> Element:
-        """Write the ``wsnt:NotificationMessage`` (under ``parent`` when given)."""
+        """Write the ``wsnt:NotificationMessage`` (under ``parent`` when given).
+
+        The topic is written as :attr:`topic_path`, declaring the prefixes it
+        uses; :attr:`raw_topic` is not written.
+        """
         node = _place(parent, WSNT, "NotificationMessage")
         if self.subscription_address is not None:
             sub(sub(node, WSNT, "SubscriptionReference"), WSA, "Address", self.subscription_address)

@@ -1,0 +1,1 @@
+"""The reference ONVIF device: SOAP services, discovery responder, RTSP source and snapshots."""

@@ -488,3 +488,25 @@ async def test_auth_mode_is_settled_by_a_non_auth_fault(
         assert camera.requests["GetServices"] == 1
         assert camera.requests["GetCapabilities"] == 1
         assert camera.requests["GetSystemDateAndTime"] == 1
+
+
+async def test_network_and_analytics_operations(transport: LoopbackOnlyTransport) -> None:
+    async with replay(HIKVISION) as camera, client_for(camera, transport) as client:
+        protocols = await client.device.get_network_protocols()
+        assert [(p.name, p.enabled, p.ports) for p in protocols] == [
+            ("HTTP", True, (80,)),
+            ("RTSP", True, (554,)),
+        ]
+        gateway = await client.device.get_network_default_gateway()
+        # The capture says 10.10.1.1; the replay camera rewrites every private address.
+        assert gateway.ipv4_addresses == ("127.0.0.1",)
+        uris = await client.device.get_system_uris()
+        assert [log.log_type for log in uris.system_logs] == ["System"]
+        rules = await client.analytics.get_rules("VideoAnalyticsToken")
+        assert [(r.name, r.type_name) for r in rules] == [
+            ("MyMotionDetectorRule", "tt:CellMotionDetector"),
+            ("MyTamperDetectorRule", "hikxsd:TamperDetector"),
+        ]
+        assert rules[0].parameters[0].name == "MinCount"
+        assert rules[0].parameters[0].value == "5"
+        assert camera.requests["GetRules"] == 1

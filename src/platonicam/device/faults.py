@@ -81,7 +81,9 @@ def action_not_supported(operation: str) -> DeviceFault:
     )
 
 
-def not_authorized(reason: str = "the sender is not authorized to perform this action") -> DeviceFault:
+def not_authorized(
+    reason: str = "the sender is not authorized to perform this action",
+) -> DeviceFault:
     """``env:Sender / ter:NotAuthorized`` (Core 5.11.2.1)."""
     return DeviceFault(reason, subcodes=("NotAuthorized",))
 

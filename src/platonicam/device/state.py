@@ -52,12 +52,12 @@ from platonicam.onvif.models.device import (
     UserLevel,
 )
 from platonicam.onvif.models.imaging import (
+    AutoFocusMode,
     BacklightCompensation,
     BacklightCompensationMode,
     Exposure,
     ExposureMode,
     Focus,
-    AutoFocusMode,
     ImagingSettings,
     IrCutFilterMode,
     WhiteBalance,
@@ -456,7 +456,9 @@ class DeviceState:
                 loaded[name] = load_file(path, _SCHEMAS[name])
             else:
                 loaded[name] = _defaults(name, channels)
-                write_atomic(path, dump_yaml(loaded[name]), mode=0o600 if name == "users" else 0o644)
+                write_atomic(
+                    path, dump_yaml(loaded[name]), mode=0o600 if name == "users" else 0o644
+                )
         return cls(
             folder,
             device=_as(loaded["device"], DeviceFile),

@@ -5,7 +5,9 @@ interface), :func:`probe_unicast` (one known address) and :func:`resolve`; hear
 them come and go with :class:`AnnouncementListener`. The sans-IO messages
 (:mod:`platonicam.discovery.messages`) and scope rules
 (:mod:`platonicam.discovery.scopes`) serve the reference device's responder too.
-This module's ``__all__`` is the supported import surface.
+This module's ``__all__`` is the supported import surface; constants such as
+``NETWORK_VIDEO_TRANSMITTER`` and ``MATCH_BY_RFC3986`` live in ``messages`` and
+``scopes``.
 """
 
 from platonicam.discovery.candidate import Candidate, preferred_xaddr
@@ -17,10 +19,6 @@ from platonicam.discovery.errors import (
 )
 from platonicam.discovery.listener import Announcement, AnnouncementListener
 from platonicam.discovery.messages import (
-    DEVICE,
-    MULTICAST_IPV4,
-    NETWORK_VIDEO_TRANSMITTER,
-    PORT,
     AppSequence,
     Bye,
     Hello,
@@ -42,8 +40,6 @@ from platonicam.discovery.probe import (
     resolve,
 )
 from platonicam.discovery.scopes import (
-    MATCH_BY_RFC3986,
-    MATCH_BY_STRCMP0,
     OnvifScopes,
     rfc3986_match,
     scope_matches,
@@ -56,19 +52,13 @@ __all__ = [
     "AppSequence",
     "Bye",
     "Candidate",
-    "DEVICE",
     "DiscoveryError",
     "DiscoveryNetworkError",
     "Hello",
     "InvalidQuery",
-    "MATCH_BY_RFC3986",
-    "MATCH_BY_STRCMP0",
-    "MULTICAST_IPV4",
     "MalformedMessage",
     "Message",
-    "NETWORK_VIDEO_TRANSMITTER",
     "OnvifScopes",
-    "PORT",
     "Probe",
     "ProbeMatches",
     "Resolve",

@@ -18,10 +18,6 @@ Sockets are closed when the iteration ends, is cancelled or raises. Stopping a
 wrap it in ``contextlib.aclosing`` to make that immediate.
 """
 
-# A discovery scan's ``timeout`` is how long it listens for answers (its result
-# depends on it), not a deadline for cancelling the call: ASYNC109 does not apply.
-# ruff: noqa: ASYNC109
-
 from __future__ import annotations
 
 import asyncio

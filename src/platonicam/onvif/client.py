@@ -44,6 +44,7 @@ from platonicam.onvif.errors import (
     SoapFaultError,
 )
 from platonicam.onvif.facades import (
+    AnalyticsService,
     DeviceService,
     EventService,
     ImagingService,
@@ -158,6 +159,7 @@ class OnvifClient:
         self.imaging = ImagingService(self)
         self.ptz = PTZService(self)
         self.events = EventService(self)
+        self.analytics = AnalyticsService(self)
 
     # ----------------------------------------------------------------- lifecycle
 

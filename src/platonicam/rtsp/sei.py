@@ -56,7 +56,7 @@ def add_emulation_prevention(rbsp: bytes) -> bytes:
 
 
 def remove_emulation_prevention(ebsp: bytes) -> bytes:
-    """Drop every ``0x03`` that follows ``00 00`` (the inverse of :func:`add_emulation_prevention`)."""
+    """Drop each ``0x03`` after ``00 00``: the inverse of :func:`add_emulation_prevention`."""
     out = bytearray()
     zeros = 0
     for byte in ebsp:

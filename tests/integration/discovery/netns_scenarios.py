@@ -227,7 +227,6 @@ async def malformed() -> Result:
     logging.getLogger("platonicam.discovery").addHandler(capture)
     logging.getLogger("platonicam.discovery").setLevel(logging.INFO)
     junk = (
-        b"",
         b"\xff\xfe garbage",
         b"<Envelope><Body><ProbeMatches/></Body></Envelope>",  # not SOAP
         b'<?xml version="1.0"?><s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope">',

@@ -12,6 +12,7 @@ import socket
 import struct
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import cast
 
 from platonicam.discovery.errors import MalformedMessage
 from platonicam.discovery.messages import (
@@ -100,8 +101,7 @@ class TestResponder(asyncio.DatagramProtocol):
             await self._closed
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.DatagramTransport)
-        self._transport = transport
+        self._transport = cast(asyncio.DatagramTransport, transport)
 
     def connection_lost(self, exc: Exception | None) -> None:
         if self._closed is not None and not self._closed.done():
@@ -122,14 +122,11 @@ class TestResponder(asyncio.DatagramProtocol):
         if isinstance(message, Probe):
             self.stats.probes.append(message.message_id)
             if not (
-                self.behaviour.answer_all
-                or message.matches(self.target.types, self.target.scopes)
+                self.behaviour.answer_all or message.matches(self.target.types, self.target.scopes)
             ):
                 return
             answer = self.behaviour.raw_answer or bytes(
-                ProbeMatches(
-                    new_message_id(), message.message_id, (self.target,), self._sequence()
-                )
+                ProbeMatches(new_message_id(), message.message_id, (self.target,), self._sequence())
             )
             for _ in range(self.behaviour.copies):
                 for junk in self.behaviour.junk:

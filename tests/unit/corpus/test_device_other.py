@@ -15,6 +15,7 @@ import pytest
 from lxml import etree
 
 from platonicam.onvif.errors import LocalProtocolError, RemoteProtocolError
+from platonicam.onvif.models.device import NetworkHost, NetworkHostType, PrefixedAddress
 from platonicam.onvif.models.network import (
     BinaryData,
     CertificateStatus,
@@ -23,10 +24,8 @@ from platonicam.onvif.models.network import (
     IPAddressFilter,
     NetworkCapabilities,
     NetworkGateway,
-    NetworkHost,
     NetworkProtocol,
     NetworkZeroConfiguration,
-    PrefixedAddress,
     SecurityCapabilities,
     SystemCapabilities,
     SystemLog,
@@ -65,7 +64,7 @@ _HTTP_RTSP = [
     NetworkProtocol("HTTPS", False, (443,)),
     NetworkProtocol("RTSP", True, (554,)),
 ]
-_NO_DP = [NetworkHost("IPv4", ipv4_address="0.0.0.0")]
+_NO_DP = [NetworkHost(NetworkHostType.IPV4, "0.0.0.0")]
 _HIK_NETWORK = NetworkCapabilities(
     ip_filter=True,
     zero_configuration=True,
@@ -398,7 +397,10 @@ def test_models_round_trip_values_the_corpus_lacks() -> None:
     assert _reparse(address_filter, "GetIPAddressFilter") == address_filter
     statuses = [CertificateStatus("cert1", True), CertificateStatus("cert2", False)]
     assert _reparse(statuses, "GetCertificatesStatus") == statuses
-    hosts = [NetworkHost("DNS", dns_name="proxy.example"), NetworkHost("IPv6", ipv6_address="::1")]
+    hosts = [
+        NetworkHost(NetworkHostType.DNS, "proxy.example"),
+        NetworkHost(NetworkHostType.IPV6, "::1"),
+    ]
     assert _reparse(hosts, "GetDPAddresses") == hosts
     policy = BinaryData(b"\x00\x01policy", content_type="application/octet-stream")
     assert _reparse(policy, "GetAccessPolicy") == policy

@@ -139,7 +139,10 @@ def test_cli_error_table_tells_clock_skew_apart() -> None:
     )
     skewed = describe(refused, target="cam:80", clock_offset=timedelta(hours=-2))
     assert skewed.message == (
-        "cam:80 refused the credentials and its clock is 2.0 hours behind ours "
-        "(clock skew or a wrong password)"
+        "cam:80 refused the credentials: wrong username or password, or the camera checks "
+        "tokens against another clock than the one it reports (its clock is 2.0 hours behind "
+        "ours; PlatoniCam signs with the camera's reported time)"
     )
-    assert skewed.hint == "set the camera's time (NTP) and check --user and the password"
+    assert skewed.hint == (
+        "check --user and the password; if they are right, set the camera's time (NTP)"
+    )

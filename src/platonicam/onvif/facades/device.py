@@ -32,7 +32,20 @@ from platonicam.onvif.models.device import (
     SystemDateAndTime,
     User,
 )
+from platonicam.onvif.models.network import (
+    BinaryData,
+    CertificateStatus,
+    DeviceServiceCapabilities,
+    DynamicDNSInformation,
+    IPAddressFilter,
+    NetworkGateway,
+    NetworkProtocol,
+    NetworkZeroConfiguration,
+    SystemLog,
+    SystemUris,
+)
 from platonicam.onvif.services import device as ops
+from platonicam.onvif.services import network
 
 _DEVICE = ServiceKind.DEVICE
 
@@ -159,3 +172,87 @@ class DeviceService(Facade):
         """Reboot the camera; returns its message (``Rebooting in 90 seconds``)."""
         payload = await self._client.call(_DEVICE, ops.build_system_reboot())
         return ops.parse_system_reboot(payload)
+
+    async def get_network_default_gateway(self) -> NetworkGateway:
+        """The default IPv4/IPv6 gateways."""
+        payload = await self._client.call(
+            ServiceKind.DEVICE, network.build_get_network_default_gateway()
+        )
+        return network.parse_get_network_default_gateway(payload)
+
+    async def get_network_protocols(self) -> list[NetworkProtocol]:
+        """HTTP, HTTPS, RTSP ... with their ports and whether each is on."""
+        payload = await self._client.call(ServiceKind.DEVICE, network.build_get_network_protocols())
+        return network.parse_get_network_protocols(payload)
+
+    async def get_system_uris(self) -> SystemUris:
+        """Where to download the system log, support information and backup."""
+        payload = await self._client.call(ServiceKind.DEVICE, network.build_get_system_uris())
+        return network.parse_get_system_uris(payload)
+
+    async def get_dynamic_dns(self) -> DynamicDNSInformation:
+        """The dynamic DNS settings."""
+        payload = await self._client.call(ServiceKind.DEVICE, network.build_get_dynamic_dns())
+        return network.parse_get_dynamic_dns(payload)
+
+    async def get_zero_configuration(self) -> NetworkZeroConfiguration:
+        """Link-local (zero configuration) addressing."""
+        payload = await self._client.call(
+            ServiceKind.DEVICE, network.build_get_zero_configuration()
+        )
+        return network.parse_get_zero_configuration(payload)
+
+    async def get_dp_addresses(self) -> list[NetworkHost]:
+        """The remote discovery proxy addresses."""
+        payload = await self._client.call(ServiceKind.DEVICE, network.build_get_dp_addresses())
+        return network.parse_get_dp_addresses(payload)
+
+    async def get_ip_address_filter(self) -> IPAddressFilter:
+        """The IP address filter (allow or deny lists)."""
+        payload = await self._client.call(ServiceKind.DEVICE, network.build_get_ip_address_filter())
+        return network.parse_get_ip_address_filter(payload)
+
+    async def get_wsdl_url(self) -> str:
+        """The device's WSDL location (informational)."""
+        payload = await self._client.call(ServiceKind.DEVICE, network.build_get_wsdl_url())
+        return network.parse_get_wsdl_url(payload)
+
+    async def get_service_capabilities(self) -> DeviceServiceCapabilities:
+        """The device service's network, security and system capabilities."""
+        payload = await self._client.call(
+            ServiceKind.DEVICE, network.build_get_service_capabilities()
+        )
+        return network.parse_get_service_capabilities(payload)
+
+    async def get_remote_discovery_mode(self) -> str:
+        """Whether remote (proxy) discovery is on."""
+        payload = await self._client.call(
+            ServiceKind.DEVICE, network.build_get_remote_discovery_mode()
+        )
+        return network.parse_get_remote_discovery_mode(payload)
+
+    async def get_certificates_status(self) -> list[CertificateStatus]:
+        """Which server certificates are enabled."""
+        payload = await self._client.call(
+            ServiceKind.DEVICE, network.build_get_certificates_status()
+        )
+        return network.parse_get_certificates_status(payload)
+
+    async def get_client_certificate_mode(self) -> bool:
+        """Whether TLS client authentication is required."""
+        payload = await self._client.call(
+            ServiceKind.DEVICE, network.build_get_client_certificate_mode()
+        )
+        return network.parse_get_client_certificate_mode(payload)
+
+    async def get_access_policy(self) -> BinaryData:
+        """The access policy document (vendor-defined contents)."""
+        payload = await self._client.call(ServiceKind.DEVICE, network.build_get_access_policy())
+        return network.parse_get_access_policy(payload)
+
+    async def get_system_log(self, log_type: str = "System") -> SystemLog:
+        """The system or access log (``log_type`` ``System`` or ``Access``)."""
+        payload = await self._client.call(
+            ServiceKind.DEVICE, network.build_get_system_log(log_type)
+        )
+        return network.parse_get_system_log(payload)

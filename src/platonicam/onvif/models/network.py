@@ -22,6 +22,7 @@ from datetime import timedelta
 from lxml import etree
 
 from platonicam.onvif.errors import RemoteProtocolError
+from platonicam.onvif.models.device import NetworkHost, PrefixedAddress
 from platonicam.onvif.soap.build import sub, xml_bool
 from platonicam.onvif.soap.namespaces import TDS, TT
 from platonicam.onvif.soap.xmlread import (
@@ -31,7 +32,6 @@ from platonicam.onvif.soap.xmlread import (
     children,
     duration_at,
     format_duration,
-    int_at,
     path_of,
     require_text,
     text,
@@ -252,64 +252,6 @@ class NetworkZeroConfiguration:
         sub(node, TT, "Enabled", xml_bool(self.enabled))
         for address in self.addresses:
             sub(node, TT, "Addresses", address)
-        return node
-
-
-@dataclass(frozen=True, slots=True)
-class NetworkHost:
-    """``tt:NetworkHost`` (a remote discovery proxy address): ``host_type`` is
-    ``IPv4``, ``IPv6`` or ``DNS`` and names which of the other fields is set."""
-
-    host_type: str
-    ipv4_address: str | None = None
-    ipv6_address: str | None = None
-    dns_name: str | None = None
-
-    @classmethod
-    def from_xml(cls, element: etree._Element, *, operation: str = "GetDPAddresses") -> NetworkHost:
-        return cls(
-            host_type=require_text(element, "Type", operation=operation),
-            ipv4_address=text(element, "IPv4Address") or None,
-            ipv6_address=text(element, "IPv6Address") or None,
-            dns_name=text(element, "DNSname") or None,
-        )
-
-    def to_xml(self, parent: etree._Element, name: str = "DPAddress") -> etree._Element:
-        node = sub(parent, TDS, name)
-        sub(node, TT, "Type", self.host_type)
-        if self.ipv4_address is not None:
-            sub(node, TT, "IPv4Address", self.ipv4_address)
-        if self.ipv6_address is not None:
-            sub(node, TT, "IPv6Address", self.ipv6_address)
-        if self.dns_name is not None:
-            sub(node, TT, "DNSname", self.dns_name)
-        return node
-
-
-@dataclass(frozen=True, slots=True)
-class PrefixedAddress:
-    """``tt:PrefixedIPv4Address`` / ``tt:PrefixedIPv6Address``: an address and its prefix."""
-
-    address: str
-    prefix_length: int
-
-    @classmethod
-    def from_xml(
-        cls, element: etree._Element, *, operation: str = "GetIPAddressFilter"
-    ) -> PrefixedAddress:
-        prefix = int_at(element, "PrefixLength", operation=operation)
-        if prefix is None:
-            raise RemoteProtocolError(
-                "missing element PrefixLength", operation=operation, path=path_of(element)
-            )
-        return cls(
-            address=require_text(element, "Address", operation=operation), prefix_length=prefix
-        )
-
-    def to_xml(self, parent: etree._Element, name: str) -> etree._Element:
-        node = sub(parent, TT, name)
-        sub(node, TT, "Address", self.address)
-        sub(node, TT, "PrefixLength", str(self.prefix_length))
         return node
 
 

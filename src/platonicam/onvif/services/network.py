@@ -150,7 +150,7 @@ def parse_get_dp_addresses(payload: etree._Element) -> list[NetworkHost]:
 def build_get_dp_addresses_response(addresses: Iterable[NetworkHost]) -> etree._Element:
     response = element(TDS, "GetDPAddressesResponse")
     for address in addresses:
-        address.to_xml(response)
+        address.to_xml(response, "DPAddress", namespace=TDS)
     return response
 
 

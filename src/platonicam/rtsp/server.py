@@ -1,0 +1,763 @@
+"""The RTSP server: live streams mounted at paths, served to many clients over TCP or UDP.
+
+Strategy:
+
+* **One subscription per mount.** :meth:`RtspServer.mount` subscribes once to
+  the :class:`~platonicam.rtsp.stream.LiveStream` (when the server runs) and
+  keeps that subscription for as long as the path is mounted. Each access unit
+  is packetized once into RTP packets (one SSRC and one sequence-number space
+  per mount) and the same bytes go to every playing client; TCP clients get
+  them ``$``-framed on their RTSP connection, UDP clients get datagrams from
+  the server's one RTP/RTCP port pair. Nothing is packetized while nobody plays.
+* **Start at a keyframe.** PLAY is answered when the next keyframe arrives, so
+  ``RTP-Info`` names the exact sequence number and RTP time of the first packet
+  the client gets. Keyframes carry the parameter sets in-band too (prepended
+  when the source did not), so a decoder can start without the SDP's copy.
+* **Never buffer without bound.** A TCP client whose socket buffer holds more
+  than :data:`TCP_HIGH_WATER` bytes misses packets until the next keyframe
+  after it drained; UDP simply drops. A client that disconnects only ends its
+  own session.
+* **Sessions** (RFC 2326 §12.37) expire after ``session_timeout`` seconds
+  without a request, RTCP or interleaved data from the client. A TCP-interleaved
+  session also ends with its connection; a UDP session outlives it until
+  TEARDOWN or timeout, as the RFC intends. A session has one track per mount
+  (video): a second SETUP replaces its transport instead of adding a track.
+* **Reconfiguration.** DESCRIBE always answers with the stream's current
+  description. When access units of a new ``generation`` arrive, sessions set
+  up for an older one are ended and their connections closed, so clients
+  reconnect and fetch the new SDP.
+* **Wall clock.** An RTCP sender report goes out when a client starts and every
+  :data:`SENDER_REPORT_INTERVAL` seconds, mapping RTP time to the access
+  units' ``wallclock``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+import socket
+import urllib.parse
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Final, Self
+
+from platonicam.rtsp import h264, h265
+from platonicam.rtsp.auth import DigestVerifier, PasswordLookup
+from platonicam.rtsp.errors import RtspError, RtspProtocolError
+from platonicam.rtsp.message import (
+    NEED_DATA,
+    ConnectionClosed,
+    Headers,
+    InterleavedData,
+    RtspParser,
+    RtspRequest,
+    RtspResponse,
+    TransportSpec,
+    interleaved_header,
+    parse_session,
+    parse_transport,
+)
+from platonicam.rtsp.rtp import RtcpSenderReport, RtpPacket, ntp_from_unix, random_ssrc
+from platonicam.rtsp.sdp import VIDEO_PAYLOAD_TYPE, describe_stream
+from platonicam.rtsp.stream import AccessUnit, LiveStream, StreamDescription, VideoCodec
+
+log = logging.getLogger(__name__)
+
+DEFAULT_SESSION_TIMEOUT: Final = 60.0
+#: Seconds between RTCP sender reports to each playing client.
+SENDER_REPORT_INTERVAL: Final = 5.0
+#: Bytes queued for a TCP client beyond which it skips forward to the next keyframe.
+TCP_HIGH_WATER: Final = 1024 * 1024
+#: How long PLAY waits for a keyframe before answering 503.
+PLAY_START_TIMEOUT: Final = 10.0
+#: The control name of the (only) track of a mount.
+TRACK_CONTROL: Final = "trackID=0"
+PUBLIC_METHODS: Final = "OPTIONS, DESCRIBE, SETUP, PLAY, PAUSE, TEARDOWN, GET_PARAMETER, SET_PARAMETER"
+SERVER_NAME: Final = "PlatoniCam"
+
+Address = tuple[str, int]
+
+
+class _TcpSink:
+    """Interleaved delivery on the client's RTSP connection."""
+
+    def __init__(self, transport: asyncio.WriteTransport, channels: tuple[int, int]) -> None:
+        self.transport = transport
+        self.channels = channels
+
+    def describe(self, ssrc: int) -> TransportSpec:
+        return TransportSpec("RTP/AVP/TCP", interleaved=self.channels, ssrc=ssrc)
+
+    @property
+    def congested(self) -> bool:
+        return self.transport.get_write_buffer_size() > TCP_HIGH_WATER
+
+    def send_rtp(self, packets: Sequence[bytes]) -> None:
+        if self.transport.is_closing():
+            return
+        header = interleaved_header
+        channel = self.channels[0]
+        self.transport.writelines([header(channel, len(p)) + p for p in packets])
+
+    def send_rtcp(self, packet: bytes) -> None:
+        if not self.transport.is_closing():
+            self.transport.write(interleaved_header(self.channels[1], len(packet)) + packet)
+
+
+class _UdpSink:
+    """Datagrams from the server's port pair to the client's ``client_port`` pair."""
+
+    def __init__(self, ports: _UdpPorts, rtp: Address, rtcp: Address) -> None:
+        self.ports = ports
+        self.rtp = rtp
+        self.rtcp = rtcp
+
+    def describe(self, ssrc: int) -> TransportSpec:
+        return TransportSpec(
+            "RTP/AVP",
+            client_port=(self.rtp[1], self.rtcp[1]),
+            server_port=self.ports.numbers,
+            ssrc=ssrc,
+        )
+
+    @property
+    def congested(self) -> bool:
+        return False
+
+    def send_rtp(self, packets: Sequence[bytes]) -> None:
+        for packet in packets:
+            self.ports.rtp.sendto(packet, self.rtp)
+
+    def send_rtcp(self, packet: bytes) -> None:
+        self.ports.rtcp.sendto(packet, self.rtcp)
+
+
+class _UdpActivity(asyncio.DatagramProtocol):
+    """Receives what clients send to our ports (RTCP receiver reports, NAT punches)."""
+
+    def __init__(self, server: RtspServer) -> None:
+        self._server = server
+
+    def datagram_received(self, data: bytes, addr: tuple[str | object, ...]) -> None:
+        self._server._udp_activity((str(addr[0]), int(str(addr[1]))))
+
+    def error_received(self, exc: Exception) -> None:
+        # ICMP port unreachable from a client that went away: its session times out.
+        log.debug("UDP error from a client: %s", exc)
+
+
+@dataclass(slots=True)
+class _UdpPorts:
+    rtp: asyncio.DatagramTransport
+    rtcp: asyncio.DatagramTransport
+    numbers: tuple[int, int]
+
+    def close(self) -> None:
+        self.rtp.close()
+        self.rtcp.close()
+
+
+class _Session:
+    """One client's RTSP session on one mount."""
+
+    def __init__(self, session_id: str, connection: _Connection, mount: _Mount, now: float) -> None:
+        self.id = session_id
+        self.connection = connection
+        self.mount = mount
+        self.generation = mount.stream.description.generation
+        self.sink: _TcpSink | _UdpSink | None = None
+        self.track_uri = ""
+        self.state = "ready"  # ready -> starting (PLAY waits for a keyframe) -> playing
+        self.last_activity = now
+        self.skipping = False
+        self.on_start: Callable[[int, int], None] | None = None
+        self.started: asyncio.Future[None] | None = None
+
+    def deliver(
+        self, packets: Sequence[bytes], keyframe: bool, first: tuple[int, int], report: bytes | None
+    ) -> None:
+        sink = self.sink
+        if sink is None:
+            return
+        if self.state == "starting":
+            if not keyframe:
+                return
+            self.state = "playing"
+            if self.on_start is not None:
+                self.on_start(*first)
+                self.on_start = None
+            if self.started is not None and not self.started.done():
+                self.started.set_result(None)
+            report = self.mount.sender_report()
+        elif self.state != "playing":
+            return
+        if self.skipping or sink.congested:
+            if not keyframe or sink.congested:
+                self.skipping = True
+                return
+            self.skipping = False
+        sink.send_rtp(packets)
+        if report is not None:
+            sink.send_rtcp(report)
+
+
+class _Mount:
+    """A mounted stream: its one subscription, its RTP state and its playing sessions."""
+
+    def __init__(self, server: RtspServer, path: str, stream: LiveStream) -> None:
+        self.server = server
+        self.path = path
+        self.stream = stream
+        self.ssrc = random_ssrc()
+        self.sequence = secrets.randbits(16)
+        self.timestamp_offset = secrets.randbits(32)
+        self.packet_count = 0
+        self.octet_count = 0
+        self.sessions: set[_Session] = set()
+        self.task: asyncio.Task[None] | None = None
+        self._last_report = float("-inf")
+        self._mapping: tuple[float, int] = (0.0, self.timestamp_offset)
+
+    def start(self) -> None:
+        self.task = asyncio.get_running_loop().create_task(
+            self._run(), name=f"rtsp-mount-{self.path}"
+        )
+
+    async def stop(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.task
+            self.task = None
+
+    async def _run(self) -> None:
+        units = self.stream.subscribe()
+        try:
+            async for unit in units:
+                self.publish(unit)
+        finally:
+            if isinstance(units, AsyncIterator) and hasattr(units, "aclose"):
+                await units.aclose()
+            for session in list(self.sessions):
+                self.server._end_session(session, close_connection=True)
+
+    def sender_report(self) -> bytes:
+        wallclock, rtp_time = self._mapping
+        return bytes(
+            RtcpSenderReport(
+                ssrc=self.ssrc,
+                ntp_timestamp=ntp_from_unix(wallclock),
+                rtp_timestamp=rtp_time,
+                packet_count=self.packet_count,
+                octet_count=self.octet_count,
+            )
+        )
+
+    def publish(self, unit: AccessUnit) -> None:
+        """Packetize one access unit and hand the packets to every playing session."""
+        if not self.sessions:
+            return
+        for session in list(self.sessions):
+            if session.generation != unit.generation:
+                log.info("stream %s was reconfigured; ending session %s", self.path, session.id)
+                self.server._end_session(session, close_connection=True)
+        if not self.sessions:
+            return
+        description = self.stream.description
+        nal_units = unit.nal_units
+        if unit.keyframe:
+            nal_units = _with_parameter_sets(description, nal_units)
+        codec = h264 if description.codec is VideoCodec.H264 else h265
+        payloads = codec.packetize(nal_units, self.server.max_payload)
+        rtp_time = (unit.timestamp + self.timestamp_offset) & 0xFFFFFFFF
+        first = (self.sequence, rtp_time)
+        packets = []
+        last = len(payloads) - 1
+        for index, payload in enumerate(payloads):
+            packet = RtpPacket(
+                VIDEO_PAYLOAD_TYPE,
+                (self.sequence + index) & 0xFFFF,
+                rtp_time,
+                self.ssrc,
+                payload,
+                marker=index == last,
+            )
+            packets.append(bytes(packet))
+            self.octet_count += len(payload)
+        self.sequence = (self.sequence + len(payloads)) & 0xFFFF
+        self.packet_count += len(payloads)
+        self._mapping = (unit.wallclock, rtp_time)
+        report = None
+        now = asyncio.get_running_loop().time()
+        if now - self._last_report >= SENDER_REPORT_INTERVAL:
+            report = self.sender_report()
+            self._last_report = now
+        for session in list(self.sessions):
+            session.deliver(packets, unit.keyframe, first, report)
+
+
+def _with_parameter_sets(
+    description: StreamDescription, nal_units: tuple[bytes, ...]
+) -> tuple[bytes, ...]:
+    codec = h264 if description.codec is VideoCodec.H264 else h265
+    if any(codec.nal_type(nal) in codec.PARAMETER_SET_TYPES for nal in nal_units if nal):
+        return nal_units
+    # Keep access unit delimiters first, as both standards require.
+    head = tuple(n for n in nal_units[:1] if n and codec.nal_type(n) == codec.AUD)
+    return head + description.parameter_sets + nal_units[len(head) :]
+
+
+class _Connection:
+    """One client's RTSP connection: reads requests and answers them in order."""
+
+    def __init__(
+        self, server: RtspServer, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        self.server = server
+        self.reader = reader
+        self.writer = writer
+        transport = writer.transport
+        assert isinstance(transport, asyncio.WriteTransport)
+        self.transport = transport
+        peer = writer.get_extra_info("peername")
+        self.peer_host = str(peer[0]) if peer else "127.0.0.1"
+        self.sessions: set[_Session] = set()
+
+    def write(self, response: RtspResponse) -> None:
+        if not self.transport.is_closing():
+            self.transport.write(bytes(response))
+
+    def close(self) -> None:
+        self.transport.close()
+
+    async def run(self) -> None:
+        parser = RtspParser()
+        while True:
+            try:
+                event = parser.next_event()
+            except RtspProtocolError as exc:
+                log.info("closing RTSP connection from %s: %s", self.peer_host, exc)
+                self.write(RtspResponse(400, Headers.of({"Server": SERVER_NAME})))
+                return
+            if event is NEED_DATA:
+                try:
+                    data = await self.reader.read(65536)
+                except ConnectionError:
+                    return
+                parser.receive_data(data)
+                continue
+            if isinstance(event, ConnectionClosed):
+                return
+            if isinstance(event, InterleavedData):
+                # RTCP receiver reports over TCP: proof the client is alive.
+                self.server._touch(self.sessions)
+                continue
+            if isinstance(event, RtspResponse):
+                continue
+            response = await self.server._answer(self, event)
+            if response is not None:
+                self.write(response)
+
+
+class RtspServer:
+    """An RTSP/1.0 server for live streams (see the module docstring for its behaviour).
+
+    ``authenticator`` maps a username to its password; when given, every method
+    but OPTIONS needs HTTP Digest credentials (realm ``realm``). Bind to
+    ``host``/``port`` (port 0 picks a free one, read it from :attr:`port` after
+    :meth:`start`). Use as ``async with RtspServer(...) as server:``.
+    """
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        authenticator: PasswordLookup | None = None,
+        *,
+        realm: str = "PlatoniCam",
+        session_timeout: float = DEFAULT_SESSION_TIMEOUT,
+        max_payload: int = 1400,
+    ) -> None:
+        self.host = host
+        self._requested_port = port
+        self._verifier = DigestVerifier(realm, authenticator) if authenticator else None
+        self.session_timeout = session_timeout
+        self.max_payload = max_payload
+        self._mounts: dict[str, _Mount] = {}
+        self._sessions: dict[str, _Session] = {}
+        self._connections: dict[_Connection, asyncio.Task[None]] = {}
+        self._udp_clients: dict[Address, _Session] = {}
+        self._udp: _UdpPorts | None = None
+        self._server: asyncio.Server | None = None
+        self._reaper: asyncio.Task[None] | None = None
+        self._port = 0
+
+    # -- life cycle ---------------------------------------------------------------------
+
+    @property
+    def port(self) -> int:
+        """The TCP port the server listens on (valid after :meth:`start`)."""
+        return self._port
+
+    @property
+    def running(self) -> bool:
+        return self._server is not None
+
+    @property
+    def session_ids(self) -> frozenset[str]:
+        """The ids of the sessions alive now."""
+        return frozenset(self._sessions)
+
+    def url(self, path: str) -> str:
+        """``rtsp://host:port/path`` of a mount on this server."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"rtsp://{host}:{self._port}/{path.strip('/')}"
+
+    async def start(self) -> None:
+        """Listen, and subscribe to every mounted stream. Raises ``OSError`` if the bind fails."""
+        if self._server is not None:
+            return
+        self._server = await asyncio.start_server(
+            self._handle_connection, self.host, self._requested_port
+        )
+        self._port = int(self._server.sockets[0].getsockname()[1])
+        for mount in self._mounts.values():
+            mount.start()
+        self._reaper = asyncio.get_running_loop().create_task(self._reap(), name="rtsp-reaper")
+
+    async def close(self) -> None:
+        """Stop listening, end every session and connection, and unsubscribe from every stream."""
+        server, self._server = self._server, None
+        if server is None:
+            return
+        server.close()
+        if self._reaper is not None:
+            self._reaper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reaper
+        for mount in self._mounts.values():
+            await mount.stop()
+        for session in list(self._sessions.values()):
+            self._end_session(session, close_connection=False)
+        tasks = list(self._connections.values())
+        for connection in list(self._connections):
+            connection.close()
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await server.wait_closed()
+        if self._udp is not None:
+            self._udp.close()
+            self._udp = None
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    def mount(self, path: str, stream: LiveStream) -> None:
+        """Serve ``stream`` at ``rtsp://host:port/path``.
+
+        Raises :class:`RtspError` when ``path`` is empty or already mounted.
+        """
+        key = path.strip("/")
+        if not key:
+            raise RtspError("cannot mount a stream at the root path")
+        if key in self._mounts:
+            raise RtspError(f"a stream is already mounted at {key!r}")
+        mount = _Mount(self, key, stream)
+        self._mounts[key] = mount
+        if self._server is not None:
+            mount.start()
+
+    async def unmount(self, path: str) -> None:
+        """Stop serving ``path``: its sessions end and its subscription is closed."""
+        mount = self._mounts.pop(path.strip("/"), None)
+        if mount is not None:
+            await mount.stop()
+            for session in list(mount.sessions):
+                self._end_session(session, close_connection=True)
+            for session in list(self._sessions.values()):
+                if session.mount is mount:
+                    self._end_session(session, close_connection=True)
+
+    # -- connections and sessions ---------------------------------------------------------
+
+    async def _handle_connection(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        connection = _Connection(self, reader, writer)
+        task = asyncio.current_task()
+        assert task is not None
+        self._connections[connection] = task
+        try:
+            await connection.run()
+        finally:
+            self._connections.pop(connection, None)
+            for session in list(connection.sessions):
+                if not isinstance(session.sink, _UdpSink):
+                    self._end_session(session, close_connection=False)
+            writer.close()
+            with contextlib.suppress(ConnectionError, asyncio.CancelledError):
+                await writer.wait_closed()
+
+    def _end_session(self, session: _Session, *, close_connection: bool) -> None:
+        self._sessions.pop(session.id, None)
+        session.mount.sessions.discard(session)
+        session.connection.sessions.discard(session)
+        if isinstance(session.sink, _UdpSink):
+            self._udp_clients.pop(session.sink.rtp, None)
+            self._udp_clients.pop(session.sink.rtcp, None)
+        if session.started is not None and not session.started.done():
+            session.started.cancel()
+        session.sink = None
+        session.state = "ended"
+        if close_connection:
+            session.connection.close()
+
+    def _touch(self, sessions: set[_Session]) -> None:
+        now = asyncio.get_running_loop().time()
+        for session in sessions:
+            session.last_activity = now
+
+    def _udp_activity(self, source: Address) -> None:
+        session = self._udp_clients.get(source)
+        if session is not None:
+            self._touch({session})
+
+    async def _reap(self) -> None:
+        loop = asyncio.get_running_loop()
+        period = max(0.05, min(1.0, self.session_timeout / 4))
+        while True:
+            await asyncio.sleep(period)
+            now = loop.time()
+            for session in list(self._sessions.values()):
+                if now - session.last_activity > self.session_timeout:
+                    log.info("RTSP session %s timed out", session.id)
+                    self._end_session(session, close_connection=False)
+
+    async def _udp_ports(self) -> _UdpPorts:
+        if self._udp is not None:
+            return self._udp
+        loop = asyncio.get_running_loop()
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        for _ in range(64):
+            rtp_sock = socket.socket(family, socket.SOCK_DGRAM)
+            rtcp_sock = socket.socket(family, socket.SOCK_DGRAM)
+            try:
+                rtp_sock.bind((self.host, 0))
+                number = int(rtp_sock.getsockname()[1])
+                if number % 2 or number == 65535:
+                    raise OSError("odd RTP port")
+                rtcp_sock.bind((self.host, number + 1))
+            except OSError:
+                rtp_sock.close()
+                rtcp_sock.close()
+                continue
+            rtp, _ = await loop.create_datagram_endpoint(lambda: _UdpActivity(self), sock=rtp_sock)
+            rtcp, _ = await loop.create_datagram_endpoint(
+                lambda: _UdpActivity(self), sock=rtcp_sock
+            )
+            self._udp = _UdpPorts(rtp, rtcp, (number, number + 1))
+            return self._udp
+        raise RtspError("no free even/odd UDP port pair for RTP")
+
+    # -- requests -------------------------------------------------------------------------
+
+    def _find_mount(self, uri: str) -> tuple[_Mount, str] | None:
+        path = urllib.parse.unquote(urllib.parse.urlsplit(uri).path).strip("/")
+        best: _Mount | None = None
+        for key, mount in self._mounts.items():
+            if (path == key or path.startswith(key + "/")) and (
+                best is None or len(key) > len(best.path)
+            ):
+                best = mount
+        if best is None:
+            return None
+        return best, path[len(best.path) :].strip("/")
+
+    async def _answer(self, connection: _Connection, request: RtspRequest) -> RtspResponse | None:
+        cseq = request.headers.get("CSeq")
+        base: dict[str, str] = {"Server": SERVER_NAME}
+        if cseq is not None:
+            base = {"CSeq": cseq, **base}
+
+        def reply(status: int, extra: dict[str, str] | None = None, body: bytes = b"") -> RtspResponse:
+            return RtspResponse(status, Headers.of({**base, **(extra or {})}), body)
+
+        if cseq is None:
+            return reply(400)
+        loop = asyncio.get_running_loop()
+        session: _Session | None = None
+        session_header = request.headers.get("Session")
+        if session_header is not None:
+            session = self._sessions.get(parse_session(session_header)[0])
+            if session is not None:
+                session.last_activity = loop.time()
+        method = request.method
+        if method == "OPTIONS":
+            return reply(200, {"Public": PUBLIC_METHODS})
+        if self._verifier is not None:
+            verdict = self._verifier.verify(method, request.headers.get("Authorization"), loop.time())
+            if verdict.username is None:
+                challenge = self._verifier.challenge(loop.time(), stale=verdict.stale)
+                return reply(401, {"WWW-Authenticate": str(challenge)})
+        if session_header is not None and session is None:
+            return reply(454)
+        if method == "DESCRIBE":
+            return self._describe(request, reply)
+        if method == "SETUP":
+            return await self._setup(connection, request, session, reply)
+        if method in ("GET_PARAMETER", "SET_PARAMETER"):
+            if method == "SET_PARAMETER" and request.body.strip():
+                return reply(451)
+            return reply(200)
+        if session is None:
+            return reply(454)
+        session_value = f"{session.id};timeout={int(self.session_timeout)}"
+        if method == "PLAY":
+            return await self._play(connection, request, session, reply, session_value)
+        if method == "PAUSE":
+            if session.state in ("playing", "starting"):
+                session.state = "ready"
+                session.mount.sessions.discard(session)
+            return reply(200, {"Session": session_value})
+        if method == "TEARDOWN":
+            self._end_session(session, close_connection=False)
+            return reply(200, {"Session": session.id})
+        return reply(501, {"Public": PUBLIC_METHODS})
+
+    def _describe(self, request: RtspRequest, reply: _Reply) -> RtspResponse:
+        found = self._find_mount(request.uri)
+        if found is None or found[1]:
+            return reply(404)
+        mount = found[0]
+        try:
+            sdp = describe_stream(
+                mount.stream.description,
+                control=TRACK_CONTROL,
+                session_id=mount.ssrc,
+                address=self.host,
+            )
+        except RtspError as exc:
+            log.warning("cannot describe %s: %s", mount.path, exc)
+            return reply(503)
+        base = request.uri.split("?", 1)[0].rstrip("/") + "/"
+        return reply(
+            200,
+            {"Content-Type": "application/sdp", "Content-Base": base},
+            str(sdp).encode(),
+        )
+
+    async def _setup(
+        self,
+        connection: _Connection,
+        request: RtspRequest,
+        session: _Session | None,
+        reply: _Reply,
+    ) -> RtspResponse:
+        found = self._find_mount(request.uri)
+        if found is None or found[1] not in (TRACK_CONTROL, ""):
+            return reply(404)
+        mount = found[0]
+        if session is not None and session.mount is not mount:
+            return reply(459)
+        if session is not None and session.state != "ready":
+            return reply(455)
+        transport_header = request.headers.get("Transport")
+        if transport_header is None:
+            return reply(461)
+        try:
+            specs = parse_transport(transport_header)
+        except RtspProtocolError:
+            return reply(400)
+        chosen: TransportSpec | None = None
+        for spec in specs:
+            if spec.unicast and (spec.is_tcp or (spec.protocol == "RTP/AVP" and spec.client_port)):
+                chosen = spec
+                break
+        if chosen is None:
+            return reply(461)
+        loop = asyncio.get_running_loop()
+        if session is None:
+            session = _Session(secrets.token_hex(8), connection, mount, loop.time())
+            self._sessions[session.id] = session
+            connection.sessions.add(session)
+        elif isinstance(session.sink, _UdpSink):
+            self._udp_clients.pop(session.sink.rtp, None)
+            self._udp_clients.pop(session.sink.rtcp, None)
+        sink: _TcpSink | _UdpSink
+        if chosen.is_tcp:
+            # A session's data rides on the connection that set it up.
+            if session.connection is not connection:
+                session.connection.sessions.discard(session)
+                session.connection = connection
+                connection.sessions.add(session)
+            sink = _TcpSink(connection.transport, chosen.interleaved or (0, 1))
+        else:
+            assert chosen.client_port is not None
+            ports = await self._udp_ports()
+            rtp = (connection.peer_host, chosen.client_port[0])
+            rtcp = (connection.peer_host, chosen.client_port[1])
+            sink = _UdpSink(ports, rtp, rtcp)
+            self._udp_clients[rtp] = session
+            self._udp_clients[rtcp] = session
+        session.sink = sink
+        session.generation = mount.stream.description.generation
+        session.track_uri = request.uri
+        return reply(
+            200,
+            {
+                "Transport": str(sink.describe(mount.ssrc)),
+                "Session": f"{session.id};timeout={int(self.session_timeout)}",
+            },
+        )
+
+    async def _play(
+        self,
+        connection: _Connection,
+        request: RtspRequest,
+        session: _Session,
+        reply: _Reply,
+        session_value: str,
+    ) -> RtspResponse | None:
+        if session.sink is None:
+            return reply(455)
+        if session.state != "ready":
+            return reply(200, {"Session": session_value})
+        started: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+        def on_start(sequence: int, rtp_time: int) -> None:
+            info = f"url={session.track_uri};seq={sequence};rtptime={rtp_time}"
+            headers = {"Session": session_value, "Range": "npt=0.000-", "RTP-Info": info}
+            connection.write(reply(200, headers))
+
+        session.on_start = on_start
+        session.started = started
+        session.state = "starting"
+        session.mount.sessions.add(session)
+        try:
+            await asyncio.wait_for(asyncio.shield(started), PLAY_START_TIMEOUT)
+        except TimeoutError:
+            session.state = "ready"
+            session.on_start = None
+            session.mount.sessions.discard(session)
+            return reply(503, {"Session": session_value})
+        except asyncio.CancelledError:
+            if session.state == "ended":
+                return reply(454)
+            raise
+        return None
+
+
+_Reply = Callable[..., RtspResponse]

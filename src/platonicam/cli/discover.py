@@ -75,7 +75,11 @@ def _table(candidates: Sequence[Candidate], *, done: bool) -> Table:
     title = f"{len(candidates)} device(s) found" if done else "Discovering ONVIF devices..."
     table = Table(title=title)
     for column in ("Manufacturer", "Model", "Name", "Address", "Port", "MAC", "XAddr"):
-        table.add_column(column, overflow="fold")
+        # Addresses, ports and MACs are copied from here: never fold them mid-value.
+        short = column in ("Address", "Port", "MAC")
+        table.add_column(
+            column, overflow="fold", no_wrap=short, min_width=17 if column == "MAC" else None
+        )
     for c in candidates:
         table.add_row(
             c.manufacturer or "",

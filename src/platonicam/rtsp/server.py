@@ -39,7 +39,7 @@ import logging
 import secrets
 import socket
 import urllib.parse
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncGenerator, Callable, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Final, Self
@@ -75,10 +75,13 @@ TCP_HIGH_WATER: Final = 1024 * 1024
 PLAY_START_TIMEOUT: Final = 10.0
 #: The control name of the (only) track of a mount.
 TRACK_CONTROL: Final = "trackID=0"
-PUBLIC_METHODS: Final = "OPTIONS, DESCRIBE, SETUP, PLAY, PAUSE, TEARDOWN, GET_PARAMETER, SET_PARAMETER"
+PUBLIC_METHODS: Final = (
+    "OPTIONS, DESCRIBE, SETUP, PLAY, PAUSE, TEARDOWN, GET_PARAMETER, SET_PARAMETER"
+)
 SERVER_NAME: Final = "PlatoniCam"
 
 Address = tuple[str, int]
+_Reply = Callable[..., RtspResponse]
 
 
 class _TcpSink:
@@ -239,7 +242,7 @@ class _Mount:
             async for unit in units:
                 self.publish(unit)
         finally:
-            if isinstance(units, AsyncIterator) and hasattr(units, "aclose"):
+            if isinstance(units, AsyncGenerator):
                 await units.aclose()
             for session in list(self.sessions):
                 self.server._end_session(session, close_connection=True)
@@ -519,7 +522,7 @@ class RtspServer:
             self._udp_clients.pop(session.sink.rtp, None)
             self._udp_clients.pop(session.sink.rtcp, None)
         if session.started is not None and not session.started.done():
-            session.started.cancel()
+            session.started.set_result(None)  # PLAY, if waiting, answers 454
         session.sink = None
         session.state = "ended"
         if close_connection:
@@ -592,7 +595,9 @@ class RtspServer:
         if cseq is not None:
             base = {"CSeq": cseq, **base}
 
-        def reply(status: int, extra: dict[str, str] | None = None, body: bytes = b"") -> RtspResponse:
+        def reply(
+            status: int, extra: dict[str, str] | None = None, body: bytes = b""
+        ) -> RtspResponse:
             return RtspResponse(status, Headers.of({**base, **(extra or {})}), body)
 
         if cseq is None:
@@ -608,7 +613,9 @@ class RtspServer:
         if method == "OPTIONS":
             return reply(200, {"Public": PUBLIC_METHODS})
         if self._verifier is not None:
-            verdict = self._verifier.verify(method, request.headers.get("Authorization"), loop.time())
+            verdict = self._verifier.verify(
+                method, request.headers.get("Authorization"), loop.time()
+            )
             if verdict.username is None:
                 challenge = self._verifier.challenge(loop.time(), stale=verdict.stale)
                 return reply(401, {"WWW-Authenticate": str(challenge)})
@@ -747,17 +754,12 @@ class RtspServer:
         session.state = "starting"
         session.mount.sessions.add(session)
         try:
-            await asyncio.wait_for(asyncio.shield(started), PLAY_START_TIMEOUT)
+            await asyncio.wait_for(started, PLAY_START_TIMEOUT)
         except TimeoutError:
             session.state = "ready"
             session.on_start = None
             session.mount.sessions.discard(session)
             return reply(503, {"Session": session_value})
-        except asyncio.CancelledError:
-            if session.state == "ended":
-                return reply(454)
-            raise
-        return None
-
-
-_Reply = Callable[..., RtspResponse]
+        if session.state == "ended":
+            return reply(454)
+        return None  # on_start wrote the answer, ahead of the first packet

@@ -22,8 +22,6 @@ from typing import Any
 import ifaddr
 
 from platonicam.discovery import (
-    DEVICE,
-    NETWORK_VIDEO_TRANSMITTER,
     AnnouncementListener,
     Candidate,
     TargetService,
@@ -33,7 +31,13 @@ from platonicam.discovery import (
     probe_unicast,
     resolve,
 )
-from platonicam.discovery.messages import WELL_KNOWN_PREFIXES, Hello, ProbeMatches
+from platonicam.discovery.messages import (
+    DEVICE,
+    NETWORK_VIDEO_TRANSMITTER,
+    WELL_KNOWN_PREFIXES,
+    Hello,
+    ProbeMatches,
+)
 from tests.integration.discovery.responder import Behaviour, TestResponder, multicast
 
 VETH = "10.250.0.1"

@@ -336,4 +336,3 @@ async def test_current_gop_runs_from_a_keyframe_to_now_even_when_idle() -> None:
     await asyncio.sleep(0.1)  # five frames of real time later the position has moved
     assert stream.current_gop() != gop
     stream.close()
-

@@ -215,8 +215,8 @@ class DeviceApp:
             return fault.http_status, content, _SOAP11_TYPE if soap11 else _SOAP12_TYPE, extra
         except Exception:
             _LOG.exception("handler failed")
-            fault = DeviceFault("internal error while handling the request", code="Receiver")
-            return 500, build_fault_envelope(fault, soap11=soap11), _SOAP12_TYPE, []
+            internal = DeviceFault("internal error while handling the request", code="Receiver")
+            return 500, build_fault_envelope(internal, soap11=soap11), _SOAP12_TYPE, []
 
     def _authorize(
         self,
@@ -399,4 +399,3 @@ def create_device_app(
     ``await app.device.start()``. Serve it with uvicorn.
     """
     return DeviceApp(Device(state, streams, runtime_options))
-

@@ -57,8 +57,7 @@ class Device:
             monotonic=self.clock.monotonic,
         )
         self.heads: dict[str, PTZHead] = {
-            ptz_node_token(channel): PTZHead(self.clock)
-            for channel in range(1, state.channels + 1)
+            ptz_node_token(channel): PTZHead(self.clock) for channel in range(1, state.channels + 1)
         }
         self.events = EventHub(state, self.device_time, limits=self.options.events)
 

@@ -19,6 +19,7 @@ arrives or the client's timeout, capped at :attr:`EventHub.max_wait`, passes.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
@@ -82,7 +83,9 @@ _BOOL: Final = "xs:boolean"
 #: What a real camera of this kind raises (names and items as ONVIF's topic
 #: namespace document and the corpus captures spell them).
 TOPICS: Final[tuple[TopicSpec, ...]] = (
-    TopicSpec("motion", "tns1:VideoSource/MotionAlarm", True, (("Source", _REF),), (("State", _BOOL),)),
+    TopicSpec(
+        "motion", "tns1:VideoSource/MotionAlarm", True, (("Source", _REF),), (("State", _BOOL),)
+    ),
     TopicSpec(
         "cell_motion",
         "tns1:RuleEngine/CellMotionDetector/Motion",
@@ -271,9 +274,9 @@ class EventHub:
             for kind in ("motion", "tamper", "image_too_dark"):
                 self._properties[(kind, (source.token,))] = {"State": "false"}
         for configuration in media.video_source_configurations:
-            self._properties[("cell_motion", (configuration.token, "VideoAnalytics_1", "MyMotion"))] = {
-                "IsMotion": "false"
-            }
+            self._properties[
+                ("cell_motion", (configuration.token, "VideoAnalytics_1", "MyMotion"))
+            ] = {"IsMotion": "false"}
         for digital_input in self._state.io.inputs:
             self._properties[("digital_input", (digital_input.token,))] = {
                 "LogicalState": _bool(digital_input.active)
@@ -321,7 +324,7 @@ class EventHub:
         if spec.kind == "digital_input":
             return (self._state.io.inputs[0].token,)
         if spec.kind == "relay":
-            return (self._state.io.relays[0].token,)
+            return (self._state.io.relays[0].relay.token,)
         if spec.kind == "storage_failure":
             return ("Storage_1",)
         return ()
@@ -418,9 +421,7 @@ class EventHub:
         for (kind, source), data in self._properties.items():
             spec = TOPICS_BY_KIND[kind]
             if subscription.filter is None or subscription.filter.matches(spec):
-                subscription.offer(
-                    self._message(spec, source, data, PropertyOperation.INITIALIZED)
-                )
+                subscription.offer(self._message(spec, source, data, PropertyOperation.INITIALIZED))
 
     def get(self, subscription_id: str) -> PullPoint:
         """Raises ``ResourceUnknownFault`` for an unknown or expired subscription."""
@@ -451,10 +452,8 @@ class EventHub:
         if not subscription.queue:
             wait = min(max(timeout, timedelta()), self.limits.max_wait).total_seconds()
             if wait > 0:
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(subscription.wakeup.wait(), wait)
-                except TimeoutError:
-                    pass
         return subscription.take(limit)
 
     def subscriptions(self) -> Iterable[PullPoint]:

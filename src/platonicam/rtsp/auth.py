@@ -28,7 +28,7 @@ PasswordLookup = Callable[[str], str | None]
 #: How long an issued nonce stays valid (seconds).
 NONCE_LIFETIME = 300.0
 
-_PARAM = re.compile(r'\s*([!#$%&\'*+.^_`|~0-9A-Za-z-]+)\s*=\s*("(?:[^"\\]|\\.)*"|[^,\s]*)\s*(,|$)')
+_PARAM = re.compile(r'\s*([!#$%&\'*+.^_`|~0-9A-Za-z-]+)\s*=\s*("(?:[^"\\]|\\.)*"|[^",\s]*)\s*(,|$)')
 
 
 def parse_auth_params(text: str) -> dict[str, str]:

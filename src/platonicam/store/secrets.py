@@ -24,7 +24,7 @@ from cryptography.fernet import Fernet, InvalidToken
 from platonicam.errors import PlatonicamError
 
 CREDENTIALS_KEY_FILE: Final = "credentials.key"
-JWT_SECRET_FILE: Final = "jwt-secret"
+JWT_SECRET_FILE: Final = "jwt-secret"  # noqa: S105 - a file name, not a secret
 
 
 class SecretsError(PlatonicamError):

@@ -16,7 +16,7 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 import ifaddr
@@ -138,7 +138,10 @@ async def filters() -> Result:
         by_type = await discover(timeout=1.0, types=[DEVICE])
         prefix_only = await discover(timeout=1.0, scopes=["onvif://www.onvif.org/hardware/A"])
         everything = await discover(timeout=1.0, types=[])
-    names = lambda cs: sorted(c.name or "" for c in cs)  # noqa: E731
+
+    def names(candidates: list[Candidate]) -> list[str]:
+        return sorted(c.name or "" for c in candidates)
+
     return {
         "by_scope": names(by_scope),
         "by_profile": names(by_profile),
@@ -363,7 +366,7 @@ async def cli_default_port() -> Result:
     return {"returncode": process.returncode, "stdout": stdout.decode(), "stderr": stderr.decode()}
 
 
-SCENARIOS: dict[str, Callable[[], Awaitable[Result]]] = {
+SCENARIOS: dict[str, Callable[[], Coroutine[Any, Any, Result]]] = {
     "multicast_two": multicast_two,
     "filters": filters,
     "unicast": unicast,

@@ -5,11 +5,11 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
 
-import httpx
 import pytest
 
-from platonicam.onvif.transport import HttpCredentials, HttpxSoapTransport, SoapHttpResponse
+from platonicam.onvif.transport import AsyncioSoapTransport, HttpCredentials, SoapHttpResponse
 
 
 class FakeClock:
@@ -35,7 +35,7 @@ class NonLoopbackDestination(AssertionError):
 
 
 def assert_loopback(url: str) -> None:
-    host = httpx.URL(url).host
+    host = urlsplit(url).hostname or ""
     if host == "localhost":
         return
     try:
@@ -53,8 +53,8 @@ class LoopbackOnlyTransport:
     missed one, this makes the test fail instead of sending a packet there.
     """
 
-    def __init__(self, inner: HttpxSoapTransport | None = None) -> None:
-        self.inner = inner or HttpxSoapTransport(timeout=5.0)
+    def __init__(self, inner: AsyncioSoapTransport | None = None) -> None:
+        self.inner = inner or AsyncioSoapTransport(timeout=5.0)
         self.requests: list[str] = []
 
     async def post(

@@ -1,7 +1,7 @@
 """The ONVIF client against replayed real cameras, over real sockets on loopback.
 
 Every exchange goes through :class:`LoopbackOnlyTransport` around the real
-:class:`HttpxSoapTransport`: an address the client failed to rewrite fails the
+:class:`AsyncioSoapTransport`: an address the client failed to rewrite fails the
 test instead of leaving the machine.
 """
 
@@ -30,7 +30,7 @@ from platonicam.onvif import (
 from platonicam.onvif.soap.build import element
 from platonicam.onvif.soap.namespaces import TDS, TRT
 from platonicam.onvif.soap.xmlread import text
-from platonicam.onvif.transport import HttpxSoapTransport
+from platonicam.onvif.transport import AsyncioSoapTransport
 from platonicam.testing import ReplayAuth, ReplayCamera
 from tests.conftest import LoopbackOnlyTransport
 from tests.corpus import CORPUS
@@ -41,7 +41,7 @@ HIKVISION = "hikvision_DS-2DF7276-AEL"
 
 @pytest.fixture
 async def transport() -> AsyncIterator[LoopbackOnlyTransport]:
-    wrapped = LoopbackOnlyTransport(HttpxSoapTransport(timeout=5.0))
+    wrapped = LoopbackOnlyTransport(AsyncioSoapTransport(timeout=5.0))
     yield wrapped
     await wrapped.aclose()
 
@@ -273,7 +273,7 @@ async def test_without_client_rewrite_the_loopback_guard_refuses(
 
 
 async def test_a_camera_that_never_answers_times_out() -> None:
-    transport = LoopbackOnlyTransport(HttpxSoapTransport(timeout=0.5))
+    transport = LoopbackOnlyTransport(AsyncioSoapTransport(timeout=0.5))
     async with replay(HIKVISION, hang={"GetDeviceInformation"}) as camera:
         async with client_for(camera, transport) as client:
             started = time.monotonic()

@@ -43,8 +43,8 @@ from platonicam.device.faults import (
     not_authorized,
     well_formed,
 )
-from platonicam.device.handlers import ALL_OPERATIONS
 from platonicam.device.handlers.base import Operation, Request
+from platonicam.device.handlers.catalog import ALL_OPERATIONS
 from platonicam.device.paths import (
     PULLPOINT_PREFIX,
     SERVICE_PATHS,

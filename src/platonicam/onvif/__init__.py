@@ -23,16 +23,16 @@ from platonicam.onvif.errors import (
     TransportError,
 )
 from platonicam.onvif.models.common import ServiceKind, Version
-from platonicam.onvif.transport import HttpxSoapTransport, SoapTransport, TlsOptions
+from platonicam.onvif.transport import AsyncioSoapTransport, SoapTransport, TlsOptions
 
 __all__ = [
     "ActionNotSupported",
+    "AsyncioSoapTransport",
     "AuthMode",
     "AuthenticationError",
     "ConnectError",
     "ConnectTimeout",
     "HttpStatusError",
-    "HttpxSoapTransport",
     "InvalidArgValue",
     "LocalProtocolError",
     "NotAuthorized",

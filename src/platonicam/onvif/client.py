@@ -58,8 +58,8 @@ from platonicam.onvif.soap.envelope import action_of, build_envelope, parse_enve
 from platonicam.onvif.soap.namespaces import local_name
 from platonicam.onvif.soap.wssecurity import build_username_token
 from platonicam.onvif.transport import (
+    AsyncioSoapTransport,
     HttpCredentials,
-    HttpxSoapTransport,
     SoapHttpResponse,
     SoapTransport,
     TlsOptions,
@@ -142,7 +142,7 @@ class OnvifClient:
         self.device_url = self.base_url + (
             device_path if device_path.startswith("/") else "/" + device_path
         )
-        self._transport: SoapTransport = transport or HttpxSoapTransport(timeout=timeout, tls=tls)
+        self._transport: SoapTransport = transport or AsyncioSoapTransport(timeout=timeout, tls=tls)
         self._owns_transport = transport is None
         self._clock: Clock = clock or SystemClock()
         self._auth_mode: AuthMode = auth_mode if (username is not None) else "none"

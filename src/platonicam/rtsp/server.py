@@ -36,6 +36,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import secrets
 import socket
 import urllib.parse
@@ -79,6 +80,7 @@ PUBLIC_METHODS: Final = (
     "OPTIONS, DESCRIBE, SETUP, PLAY, PAUSE, TEARDOWN, GET_PARAMETER, SET_PARAMETER"
 )
 SERVER_NAME: Final = "PlatoniCam"
+_METHODS: Final = frozenset(m.strip() for m in PUBLIC_METHODS.split(","))
 
 Address = tuple[str, int]
 _Reply = Callable[..., RtspResponse]
@@ -87,16 +89,19 @@ _Reply = Callable[..., RtspResponse]
 class _TcpSink:
     """Interleaved delivery on the client's RTSP connection."""
 
-    def __init__(self, transport: asyncio.WriteTransport, channels: tuple[int, int]) -> None:
+    def __init__(
+        self, transport: asyncio.WriteTransport, channels: tuple[int, int], high_water: int
+    ) -> None:
         self.transport = transport
         self.channels = channels
+        self.high_water = high_water
 
     def describe(self, ssrc: int) -> TransportSpec:
         return TransportSpec("RTP/AVP/TCP", interleaved=self.channels, ssrc=ssrc)
 
     @property
     def congested(self) -> bool:
-        return self.transport.get_write_buffer_size() > TCP_HIGH_WATER
+        return self.transport.get_write_buffer_size() > self.high_water
 
     def send_rtp(self, packets: Sequence[bytes]) -> None:
         if self.transport.is_closing():
@@ -241,6 +246,9 @@ class _Mount:
         try:
             async for unit in units:
                 self.publish(unit)
+        except Exception:
+            # A failing source ends its own mount's sessions, never the server.
+            log.exception("the stream mounted at %s failed", self.path)
         finally:
             if isinstance(units, AsyncGenerator):
                 await units.aclose()
@@ -360,7 +368,12 @@ class _Connection:
                 continue
             if isinstance(event, RtspResponse):
                 continue
-            response = await self.server._answer(self, event)
+            try:
+                response = await self.server._answer(self, event)
+            except (RtspError, OSError) as exc:
+                # E.g. no UDP port pair could be bound: this request fails, the connection lives.
+                log.warning("RTSP %s %s failed: %s", event.method, event.uri, exc)
+                response = RtspResponse(500, Headers.of({"CSeq": event.headers.get("CSeq") or "0"}))
             if response is not None:
                 self.write(response)
 
@@ -372,6 +385,10 @@ class RtspServer:
     but OPTIONS needs HTTP Digest credentials (realm ``realm``). Bind to
     ``host``/``port`` (port 0 picks a free one, read it from :attr:`port` after
     :meth:`start`). Use as ``async with RtspServer(...) as server:``.
+
+    ``session_timeout`` is in seconds; ``max_payload`` caps RTP payloads in
+    bytes; ``tcp_high_water`` is the per-client backlog (bytes) beyond which a
+    TCP client skips to the next keyframe.
     """
 
     def __init__(
@@ -383,12 +400,16 @@ class RtspServer:
         realm: str = "PlatoniCam",
         session_timeout: float = DEFAULT_SESSION_TIMEOUT,
         max_payload: int = 1400,
+        tcp_high_water: int = TCP_HIGH_WATER,
     ) -> None:
         self.host = host
         self._requested_port = port
         self._verifier = DigestVerifier(realm, authenticator) if authenticator else None
         self.session_timeout = session_timeout
+        # Whole seconds in the Session header (RFC 2326 §12.37); round up, never to 0.
+        self._timeout_header = max(1, math.ceil(session_timeout))
         self.max_payload = max_payload
+        self.tcp_high_water = tcp_high_water
         self._mounts: dict[str, _Mount] = {}
         self._sessions: dict[str, _Session] = {}
         self._connections: dict[_Connection, asyncio.Task[None]] = {}
@@ -610,6 +631,8 @@ class RtspServer:
             if session is not None:
                 session.last_activity = loop.time()
         method = request.method
+        if method not in _METHODS:
+            return reply(501, {"Public": PUBLIC_METHODS})
         if method == "OPTIONS":
             return reply(200, {"Public": PUBLIC_METHODS})
         if self._verifier is not None:
@@ -631,7 +654,7 @@ class RtspServer:
             return reply(200)
         if session is None:
             return reply(454)
-        session_value = f"{session.id};timeout={int(self.session_timeout)}"
+        session_value = f"{session.id};timeout={self._timeout_header}"
         if method == "PLAY":
             return await self._play(connection, request, session, reply, session_value)
         if method == "PAUSE":
@@ -642,7 +665,7 @@ class RtspServer:
         if method == "TEARDOWN":
             self._end_session(session, close_connection=False)
             return reply(200, {"Session": session.id})
-        return reply(501, {"Public": PUBLIC_METHODS})
+        raise AssertionError(f"unhandled method {method}")  # _METHODS and the branches agree
 
     def _describe(self, request: RtspRequest, reply: _Reply) -> RtspResponse:
         found = self._find_mount(request.uri)
@@ -710,7 +733,7 @@ class RtspServer:
                 session.connection.sessions.discard(session)
                 session.connection = connection
                 connection.sessions.add(session)
-            sink = _TcpSink(connection.transport, chosen.interleaved or (0, 1))
+            sink = _TcpSink(connection.transport, chosen.interleaved or (0, 1), self.tcp_high_water)
         else:
             assert chosen.client_port is not None
             ports = await self._udp_ports()
@@ -726,7 +749,7 @@ class RtspServer:
             200,
             {
                 "Transport": str(sink.describe(mount.ssrc)),
-                "Session": f"{session.id};timeout={int(self.session_timeout)}",
+                "Session": f"{session.id};timeout={self._timeout_header}",
             },
         )
 

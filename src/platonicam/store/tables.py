@@ -12,6 +12,7 @@ migration test compares the migrated schema with this metadata.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import TypeAlias
 
 from sqlalchemy import (
     JSON,
@@ -36,6 +37,9 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+JsonValue: TypeAlias = "str | int | float | bool | list[JsonValue] | dict[str, JsonValue] | None"
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -140,7 +144,7 @@ class JobRow(Base):
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     camera_id: Mapped[str] = mapped_column(String(64), index=True)
     status: Mapped[str] = mapped_column(String(16), index=True)
-    document: Mapped[dict[str, object]] = mapped_column(JSON)
+    document: Mapped[dict[str, JsonValue]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 

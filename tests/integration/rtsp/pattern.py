@@ -93,9 +93,7 @@ def encode_pattern(
         kept = tuple(n for n in nal_units if module.nal_type(n) not in module.PARAMETER_SET_TYPES)
         units.append((kept, module.is_keyframe(kept)))
     assert units[0][1], "the pattern must start with a keyframe"
-    order = (
-        (h264.SPS, h264.PPS) if codec is VideoCodec.H264 else (h265.VPS, h265.SPS, h265.PPS)
-    )
+    order = (h264.SPS, h264.PPS) if codec is VideoCodec.H264 else (h265.VPS, h265.SPS, h265.PPS)
     return tuple(parameter_sets[kind] for kind in order), tuple(units)
 
 
@@ -125,9 +123,7 @@ class PatternStream:
 
     def reconfigure(self) -> None:
         """Pretend the encoder was reconfigured: a new generation, same pictures."""
-        self._description = replace(
-            self._description, generation=self._description.generation + 1
-        )
+        self._description = replace(self._description, generation=self._description.generation + 1)
 
     def close(self) -> None:
         self._closed = True

@@ -206,6 +206,7 @@ def test_serialisation_round_trips() -> None:
     parser = RtspParser()
     parser.receive_data(RESPONSE)
     [parsed] = drain(parser)
+    assert isinstance(parsed, RtspResponse)
     assert bytes(parsed) == RESPONSE
 
 

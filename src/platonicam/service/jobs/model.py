@@ -274,9 +274,7 @@ FIELDS: Final[dict[str, _JsonField]] = {
     "exposure.gain": _JsonField("exposure", "gain", _parse_number),
     "low_light.wdr_mode": _JsonField("lowLight", "wdr", _enum_parser(WideDynamicMode)),
     "low_light.wdr_level": _JsonField("lowLight", "wdrLevel", _parse_number),
-    "low_light.ir_cut_filter": _JsonField(
-        "lowLight", "irCutFilter", _enum_parser(IrCutFilterMode)
-    ),
+    "low_light.ir_cut_filter": _JsonField("lowLight", "irCutFilter", _enum_parser(IrCutFilterMode)),
     "low_light.backlight_mode": _JsonField(
         "lowLight", "backlight", _enum_parser(BacklightCompensationMode)
     ),

@@ -58,8 +58,9 @@ class CameraRepository:
         """Register ``camera`` (a fresh id unless it names one); :class:`ConflictError`
         when its id or address is already registered."""
         now = self._clock.now()
+        camera_id = camera.id or f"cam-{uuid.uuid4().hex[:12]}"
         row = CameraRow(
-            id=camera.id or f"cam-{uuid.uuid4().hex[:12]}",
+            id=camera_id,
             name=camera.name,
             host=camera.host,
             port=camera.port,
@@ -86,7 +87,7 @@ class CameraRepository:
                 await session.flush()
             except IntegrityError:
                 raise ConflictError(
-                    f"a camera at {camera.host}:{camera.port} (or with id {row.id!r}) "
+                    f"a camera at {camera.host}:{camera.port} (or with id {camera_id!r}) "
                     "is already registered"
                 ) from None
             return _record(row)
@@ -146,12 +147,12 @@ class CameraRepository:
             elif changes.clear_password:
                 row.password_encrypted = None
             row.updated_at = self._clock.now()
+            # Read before flushing: after a failed flush the row's attributes are expired.
+            address = f"{row.host}:{row.port}"
             try:
                 await session.flush()
             except IntegrityError:
-                raise ConflictError(
-                    f"another camera is already registered at {row.host}:{row.port}"
-                ) from None
+                raise ConflictError(f"another camera is already registered at {address}") from None
             return _record(row)
 
     async def delete(self, camera_id: str) -> None:

@@ -37,7 +37,12 @@ from platonicam.device.control import (
     user_command,
 )
 from platonicam.device.faults import DeviceFault
-from platonicam.device.runtime import ADMIN_USER, DeviceRuntime, DeviceRuntimeError, IdentityOverrides
+from platonicam.device.runtime import (
+    ADMIN_USER,
+    DeviceRuntime,
+    DeviceRuntimeError,
+    IdentityOverrides,
+)
 from platonicam.device.security import SecurityPolicy, UserDirectory
 from platonicam.device.state import DeviceState, StateFileError
 from platonicam.device.streams import profile_path
@@ -101,7 +106,10 @@ def serve(
     manufacturer: Annotated[str | None, typer.Option(help="Manufacturer reported.")] = None,
     model: Annotated[str | None, typer.Option(help="Model reported (the hardware/ scope).")] = None,
     channels: Annotated[
-        int, typer.Option(min=1, max=16, help="Video sources of a new data folder (an NVR has several).")
+        int,
+        typer.Option(
+            min=1, max=16, help="Video sources of a new data folder (an NVR has several)."
+        ),
     ] = 1,
     log_level: Annotated[str, typer.Option(help="Logging level on stderr.")] = "warning",
 ) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from platonicam import __version__
-from platonicam.cli import camera, demo, discover, users
+from platonicam.cli import camera, demo, device, discover, users
 
 app = typer.Typer(
     name="platonicam",
@@ -17,6 +17,7 @@ app = typer.Typer(
 discover.register(app)
 camera.register(app)
 demo.register(app)
+device.register(app)
 users.register(app)
 
 

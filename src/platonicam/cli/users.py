@@ -112,7 +112,7 @@ def _echo(user: UserRecord, as_json: bool, what: str) -> None:
 
 @users_app.command()
 def create(
-    name: Annotated[str, typer.Argument(help="The login name.")],
+    name: Annotated[str, typer.Argument(metavar="NAME", help="The login name.")],
     role: Annotated[Role, typer.Option(help="viewer, operator or admin.")],
     password_env: PasswordEnv = None,
     data_dir: DataDir = None,
@@ -159,7 +159,7 @@ def list_users(
 
 @users_app.command()
 def update(
-    name: Annotated[str, typer.Argument(help="The login name.")],
+    name: Annotated[str, typer.Argument(metavar="NAME", help="The login name.")],
     role: Annotated[Role | None, typer.Option(help="A new role.")] = None,
     password_env: Annotated[
         str | None,
@@ -193,7 +193,7 @@ def update(
 
 @users_app.command()
 def delete(
-    name: Annotated[str, typer.Argument(help="The login name.")],
+    name: Annotated[str, typer.Argument(metavar="NAME", help="The login name.")],
     data_dir: DataDir = None,
     config: ConfigFile = None,
 ) -> None:
@@ -209,8 +209,8 @@ def delete(
 
 @users_app.command()
 def grant(
-    name: Annotated[str, typer.Argument(help="The login name.")],
-    camera_id: Annotated[str, typer.Argument(help="The camera's id.")],
+    name: Annotated[str, typer.Argument(metavar="NAME", help="The login name.")],
+    camera_id: Annotated[str, typer.Argument(metavar="CAMERA_ID", help="The camera's id.")],
     revoke: Annotated[bool, typer.Option("--revoke", help="Take the grant away instead.")] = False,
     data_dir: DataDir = None,
     config: ConfigFile = None,

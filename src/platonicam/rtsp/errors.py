@@ -9,7 +9,11 @@
     ├── SdpError                    a session description we cannot read or build
     ├── RtpError                    an RTP or RTCP packet that is too short or
     │                               inconsistent
-    └── AuthError                   an authentication header we cannot read
+    ├── AuthError                   an authentication header we cannot read
+    ├── RtspStatusError             a peer answered a request with an error status
+    │   └── RtspAuthenticationError the camera refused our credentials (or we have none)
+    ├── RtspTimeoutError            a peer that stopped answering or sending media
+    └── RtspConnectionError         a connection refused, reset or closed under us
 
 The server never lets these escape to its caller: a malformed request is answered
 with ``400 Bad Request`` and the connection closed; a malformed packet is dropped.
@@ -38,3 +42,24 @@ class RtpError(RtspError):
 
 class AuthError(RtspError):
     """An ``Authorization`` or ``WWW-Authenticate`` header that cannot be parsed."""
+
+
+class RtspStatusError(RtspError):
+    """A response with a status other than 2xx; ``status`` is its code, ``method`` the request's."""
+
+    def __init__(self, message: str, *, status: int, method: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.method = method
+
+
+class RtspAuthenticationError(RtspStatusError):
+    """``401`` after we answered the challenge: wrong credentials, or none configured."""
+
+
+class RtspTimeoutError(RtspError):
+    """The peer did not answer a request, or sent no media, within the allowed time."""
+
+
+class RtspConnectionError(RtspError):
+    """The TCP/TLS connection could not be opened or was lost."""

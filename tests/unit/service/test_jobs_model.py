@@ -152,7 +152,7 @@ def test_flatten_and_unflatten_are_inverse() -> None:
     assert flat["low_light.ir_cut_filter"] is IrCutFilterMode.AUTO
     assert len(flat) == 17
     assert unflatten(flat) == TYPED_EXAMPLE
-    with pytest.raises(KeyError, match="unknown fields: stream.bitrate"):
+    with pytest.raises(KeyError, match=r"unknown fields: stream\.bitrate"):
         unflatten({"stream.bitrate": 1})
 
 

@@ -84,8 +84,7 @@ def stream(**values: object) -> DesiredSettings:
         ),
         (
             stream(fps=30.0),
-            "stream.fps 30 is outside what the camera allows for H264 "
-            "(allowed: 5, 10, 15, 20, 25)",
+            "stream.fps 30 is outside what the camera allows for H264 (allowed: 5, 10, 15, 20, 25)",
         ),
         (
             stream(gop=500),
@@ -297,9 +296,7 @@ def test_imaging_sends_only_what_changes_with_the_modes_the_types_require() -> N
     )
     desired = DesiredSettings(
         exposure=DesiredExposure(gain=20.0),
-        low_light=DesiredLowLight(
-            wdr_level=70.0, backlight_mode=BacklightCompensationMode.ON
-        ),
+        low_light=DesiredLowLight(wdr_level=70.0, backlight_mode=BacklightCompensationMode.ON),
         image=DesiredImage(sharpness=50.0, contrast=40.0),
     )
     plan = make_plan(desired, state(imaging=current))

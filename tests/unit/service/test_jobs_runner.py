@@ -1,6 +1,8 @@
-"""The apply runner against in-memory cameras that really change (tests/unit/service/fake_camera.py):
-the client speaks SOAP to them through the transport seam, so every request and
-answer goes through the real builders, parsers and models."""
+"""The apply runner against in-memory cameras that really change.
+
+The cameras (tests/unit/service/fake_camera.py) speak SOAP through the client's
+transport seam, so every request and answer goes through the real builders,
+parsers and models."""
 
 from __future__ import annotations
 
@@ -176,6 +178,7 @@ async def test_a_noop_plan_completes_without_sending() -> None:
         "verify": "skipped",
     }
     assert job.step(StepName.VERIFY).message == "nothing to change"
+    assert job.step(StepName.VERIFY).started_at is None  # skipped steps never ran
     assert job.previous == DesiredSettings()
     assert not [r for r in camera.requests if r.startswith("Set")]
 
@@ -254,14 +257,13 @@ async def test_a_failed_apply_rolls_back_by_itself_when_asked() -> None:
     harness = Harness(camera)
     job = await harness.runner.apply("cam1", DESIRED, auto_rollback=True)
     assert job.status is JobStatus.PARTIAL
-    assert job.result is not None and job.result.rollback is not None
+    assert job.result is not None
+    assert job.result.rollback is not None
     # Only the stream had changed; putting it back needs no imaging call, so the
     # faulting SetImagingSettings is not sent again.
     assert job.result.rollback.status is JobStatus.COMPLETED
     assert job.result.rollback.applied_settings == DesiredSettings(
-        stream=DesiredStream(
-            resolution=Resolution(1920, 1080), fps=25.0, bitrate_kbps=4096, gop=50
-        )
+        stream=DesiredStream(resolution=Resolution(1920, 1080), fps=25.0, bitrate_kbps=4096, gop=50)
     )
     assert camera.encoder == main_encoder()
     assert camera.requests.count("SetImagingSettings") == 1
@@ -380,7 +382,9 @@ async def test_rollback_puts_the_previous_values_back_and_verifies() -> None:
     assert rollback.applied_settings == job.previous
     assert rollback.steps[0].message is None  # a fresh connection
     assert await harness.store.get(job.job_id) == rolled
-    assert rolled.to_json()["result"]["rollback"]["status"] == "completed"  # type: ignore[index]
+    result = rolled.to_json()["result"]
+    assert isinstance(result, dict)
+    assert result["rollback"] == rollback.to_json()
 
 
 async def test_rollback_refusals() -> None:

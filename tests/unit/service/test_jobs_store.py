@@ -80,7 +80,8 @@ async def test_a_restart_fails_the_jobs_it_interrupted(fake_clock: FakeClock) ->
     assert run.step(StepName.APPLY_IMAGING).status is StepStatus.PENDING
     assert run.to_json()["progress"] == 100
     wait = await after.get("wait")
-    assert wait is not None and wait.status is JobStatus.FAILED
+    assert wait is not None
+    assert wait.status is JobStatus.FAILED
     done = await after.get("done")
     assert done == job("done", "cam3", JobStatus.COMPLETED)
     assert await after.mark_interrupted_on_start() == []

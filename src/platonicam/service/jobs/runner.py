@@ -186,25 +186,28 @@ class _StepLog:
         self.steps = initial_steps()
         self.secrets: tuple[str, ...] = ()
 
-    def _set(self, name: StepName, **changes: object) -> None:
-        self.steps = tuple(
-            replace(step, **changes) if step.name is name else step  # type: ignore[arg-type]
-            for step in self.steps
-        )
+    def _get(self, name: StepName) -> Step:
+        return next(step for step in self.steps if step.name is name)
+
+    def _put(self, updated: Step) -> None:
+        self.steps = tuple(updated if s.name is updated.name else s for s in self.steps)
 
     async def begin(self, name: StepName) -> None:
-        self._set(name, status=StepStatus.IN_PROGRESS, started_at=self._clock.now())
+        now = self._clock.now()
+        self._put(replace(self._get(name), status=StepStatus.IN_PROGRESS, started_at=now))
         await self._publish(self.steps)
 
     async def end(self, name: StepName, status: StepStatus, message: str | None = None) -> None:
+        """Finish a step; a skipped step keeps ``started_at`` empty (it never ran)."""
         now = self._clock.now()
-        started = next(s.started_at for s in self.steps if s.name is name) or now
+        step = self._get(name)
+        started = step.started_at or (None if status is StepStatus.SKIPPED else now)
         text = _redact(message, self.secrets) if message is not None else None
-        self._set(name, status=status, message=text, started_at=started, finished_at=now)
+        self._put(replace(step, status=status, message=text, started_at=started, finished_at=now))
         await self._publish(self.steps)
 
     def message(self, name: StepName) -> str | None:
-        return next(s.message for s in self.steps if s.name is name)
+        return self._get(name).message
 
 
 @dataclass(slots=True)

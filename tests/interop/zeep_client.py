@@ -74,6 +74,13 @@ def element_items(element: Any) -> dict[str, Any]:
     return out
 
 
+def simple_items(part: Any) -> dict[str, str]:
+    """A tt:ItemList (zeep object or None) as {Name: Value}."""
+    if part is None:
+        return {}
+    return {str(item.Name): str(item.Value) for item in part.SimpleItem or []}
+
+
 async def new_camera(host: str, port: int, user: str, password: str) -> ONVIFCamera:
     # Home Assistant (components/onvif/device.py get_device): WSDLs from the
     # package, no_cache, then update_xaddrs (GetServices, GetCapabilities fallback).
@@ -225,14 +232,20 @@ async def run_events(camera: ONVIFCamera) -> None:
             )
             messages = response.NotificationMessage or []
             for message in messages:
+                # zeep maps tt:Message onto its schema type (Source/Data hold
+                # SimpleItem lists), as Home Assistant's event parsers read it.
+                body = message.Message._value_1
                 item = {
                     "topic": str(message.Topic._value_1).strip(),
-                    "message": plain(message.Message._value_1),
+                    "operation": str(body.PropertyOperation),
+                    "utc_time": str(body.UtcTime),
+                    "source": simple_items(body.Source),
+                    "data": simple_items(body.Data),
                     "waited": round(loop.time() - started, 3),
                 }
                 emit({"event": item})
-                data = item["message"].get("data", {})
-                if "VideoSource/MotionAlarm" in item["topic"] and data.get("State") == "true":
+                data = item["data"]
+                if item["topic"] == "tns1:VideoSource/MotionAlarm" and data.get("State") == "true":
                     seen_motion = True
     finally:
         await manager.shutdown()

@@ -22,6 +22,7 @@ import asyncio
 import getpass
 import logging
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import Annotated, Final, NoReturn
@@ -140,6 +141,11 @@ def serve(
 
 
 async def _serve(runtime: DeviceRuntime) -> None:
+    # Handlers first: a SIGTERM that arrives while the device starts, or right
+    # after READY, still ends it cleanly (Bye sent, exit status 0).
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, runtime.request_stop)
     async with runtime:
         state = runtime.state
         host = runtime.bind if runtime.bind not in ("0.0.0.0", "::") else "127.0.0.1"  # noqa: S104
@@ -170,7 +176,7 @@ async def _serve(runtime: DeviceRuntime) -> None:
             f"discovery_port={discovery if discovery is not None else 0}"
         )
         print("\n".join(lines), flush=True)
-        await runtime.serve_forever()
+        await runtime.serve_forever(handle_signals=False)
 
 
 # ------------------------------------------------------------------ trigger

@@ -12,6 +12,7 @@ Pure: no I/O, safe to build in tests without an event loop.
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TypeAlias
@@ -102,8 +103,8 @@ class Event:
             "kind": self.kind.value,
             "topic": self.topic,
             "rawTopic": self.raw_topic,
-            "source": dict(self.source.items()),
-            "data": dict(self.data.items()),
+            "source": _json_map(self.source),
+            "data": _json_map(self.data),
             "state": self.state,
             "time": format_event_time(self.time) if self.time is not None else None,
             "propertyOperation": (
@@ -113,3 +114,8 @@ class Event:
         if include_payload:
             out["payloadXml"] = self.payload_xml
         return out
+
+
+def _json_map(items: Mapping[str, str]) -> dict[str, JsonValue]:
+    copied: dict[str, JsonValue] = dict(items)
+    return copied

@@ -22,7 +22,7 @@
     │                               (a value outside the camera's options, an unknown service)
     └── ServiceNotSupported         the camera does not offer the service an operation needs
 
-No httpx or lxml exception leaves the public API: the transport and the parsers
+No socket, ssl or lxml exception leaves the public API: the transport and the parsers
 translate them into these types.
 """
 

@@ -1,0 +1,1 @@
+"""Normalized camera events: model, vendor topic parsers, PullPoint/push collection, bus."""

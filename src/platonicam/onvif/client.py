@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-import copy
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
@@ -54,9 +53,9 @@ from platonicam.onvif.facades import (
 from platonicam.onvif.models.common import ServiceKind, Version
 from platonicam.onvif.models.device import Capabilities, Service, SystemDateAndTime
 from platonicam.onvif.services import device as device_ops
-from platonicam.onvif.soap.envelope import action_of, build_envelope, parse_envelope
+from platonicam.onvif.soap.envelope import action_of, build_envelope_bytes, parse_envelope
 from platonicam.onvif.soap.namespaces import local_name
-from platonicam.onvif.soap.wssecurity import build_username_token
+from platonicam.onvif.soap.wssecurity import username_token_bytes
 from platonicam.onvif.transport import (
     AsyncioSoapTransport,
     HttpCredentials,
@@ -407,16 +406,16 @@ class OnvifClient:
         token: bool,
         digest: bool,
     ) -> SoapHttpResponse:
-        header_elements = list(headers)
+        header_parts = [etree.tostring(header) for header in headers]
         if token and self._username is not None:
-            header_elements.append(
-                build_username_token(
+            header_parts.append(
+                username_token_bytes(
                     self._username,
                     self._password or "",
                     created=self._clock.now() + self._clock_offset,
                 )
             )
-        envelope = build_envelope(_copy(payload), headers=header_elements)
+        envelope = build_envelope_bytes(etree.tostring(payload), headers=header_parts)
         credentials = (
             HttpCredentials(self._username, self._password or "")
             if digest and self._username is not None
@@ -516,8 +515,3 @@ class OnvifClient:
                 advertised_url=service.xaddr,
                 version=service.version,
             )
-
-
-def _copy(payload: etree._Element) -> etree._Element:
-    # build_envelope moves the element into the new tree; a retry needs it again.
-    return copy.deepcopy(payload)

@@ -41,10 +41,9 @@ credentials embedded in the URL are moved out of it at construction.
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 import collections
 import contextlib
+import functools
 import logging
 import socket
 import ssl
@@ -278,7 +277,9 @@ class ClientHandshake:
         """``GET_PARAMETER`` when the server lists it in ``Public``, else ``OPTIONS``."""
         return "GET_PARAMETER" if "GET_PARAMETER" in self.public else "OPTIONS"
 
-    def request(self, method: str, uri: str, headers: Mapping[str, str] | None = None) -> RtspRequest:
+    def request(
+        self, method: str, uri: str, headers: Mapping[str, str] | None = None
+    ) -> RtspRequest:
         """A request with ``CSeq``, ``User-Agent``, ``Session`` and ``Authorization`` filled in."""
         self._cseq += 1
         fields: list[tuple[str, str]] = [("CSeq", str(self._cseq))]
@@ -421,11 +422,7 @@ class ClientHandshake:
                 status=401,
                 method=request.method,
             )
-        # Send the same request again, now with credentials.
-        self._cseq_retry(request)
-
-    def _cseq_retry(self, request: RtspRequest) -> None:
-        self._outstanding = request
+        # next_request() now builds the same request again, with credentials.
 
     def _on_describe(self, request: RtspRequest, response: RtspResponse) -> None:
         try:
@@ -452,7 +449,9 @@ class ClientHandshake:
                 self.tracks.append(self._track("audio", media, channel + 2))
                 break
 
-    def _track(self, kind: Literal["video", "audio"], media: MediaDescription, channel: int) -> Track:
+    def _track(
+        self, kind: Literal["video", "audio"], media: MediaDescription, channel: int
+    ) -> Track:
         payload_type = int(media.formats[0])
         mapping = media.rtpmap(payload_type)
         clock_rate = mapping[1] if mapping else 90_000
@@ -602,7 +601,9 @@ class VideoReceiver:
         self.payload_type = payload_type
         self._codec = h264 if description.codec is VideoCodec.H264 else h265
         self._depacketizer: Depacketizer = (
-            h264.H264Depacketizer() if description.codec is VideoCodec.H264 else h265.H265Depacketizer()
+            h264.H264Depacketizer()
+            if description.codec is VideoCodec.H264
+            else h265.H265Depacketizer()
         )
         self._clock = _Clock32(90_000)
         self._budget = budget or _Budget(DEFAULT_MAX_MALFORMED)
@@ -657,7 +658,9 @@ class VideoReceiver:
             length = 4 * (((data[offset + 2] << 8) | data[offset + 3]) + 1)
             if data[offset + 1] == RTCP_SR:
                 try:
-                    self._clock.sender_report(RtcpSenderReport.parse(data[offset : offset + length]))
+                    self._clock.sender_report(
+                        RtcpSenderReport.parse(data[offset : offset + length])
+                    )
                 except RtpError as exc:
                     log.debug("skipping a malformed RTCP sender report: %s", exc)
                     self._budget.record(True)
@@ -675,7 +678,10 @@ class VideoReceiver:
             return None
         vcl_limit = 24 if codec is h264 else 32
         has_picture = any(
-            nal and (1 <= codec.nal_type(nal) <= 5 if codec is h264 else codec.nal_type(nal) < vcl_limit)
+            nal
+            and (
+                1 <= codec.nal_type(nal) <= 5 if codec is h264 else codec.nal_type(nal) < vcl_limit
+            )
             for nal in nal_units
         )
         if not has_picture:
@@ -745,7 +751,9 @@ class AacReceiver:
         for index, frame in enumerate(frames):
             rtp_time = (packet.timestamp + 1024 * index) & 0xFFFFFFFF
             out.append(
-                AudioFrame(frame, self._clock.extend(rtp_time), self._clock.wallclock(rtp_time, arrival))
+                AudioFrame(
+                    frame, self._clock.extend(rtp_time), self._clock.wallclock(rtp_time, arrival)
+                )
             )
         return out
 
@@ -774,14 +782,6 @@ def _split_aac(payload: bytes) -> list[bytes]:
         frames.append(payload[offset : offset + size])
         offset += size
     return frames
-
-
-def decode_sprop(text: str) -> bytes:
-    """A base64 parameter set from an SDP; raises :class:`SdpError` when it is not base64."""
-    try:
-        return base64.b64decode(text, validate=True)
-    except binascii.Error:
-        raise SdpError(f"{text!r} is not base64") from None
 
 
 # --- the asyncio shell ------------------------------------------------------------------
@@ -842,7 +842,9 @@ class RtspClient:
         self.username = credentials.username if credentials else None
         self.transport: TransportMode = transport
         self.timeout = timeout
-        self._tls = tls if tls is not None else (ssl.create_default_context() if parsed.tls else None)
+        self._tls = (
+            tls if tls is not None else (ssl.create_default_context() if parsed.tls else None)
+        )
         self._clock: Clock = clock or SystemClock()
         self.handshake = ClientHandshake(
             parsed.url, credentials, transport=transport, user_agent=user_agent
@@ -948,7 +950,9 @@ class RtspClient:
                 self._start_receivers()
             response = await self._transact(request)
             handshake.receive(response)
-        self._tasks.append(asyncio.create_task(self._keepalive(), name=f"rtsp-keepalive {self.url}"))
+        self._tasks.append(
+            asyncio.create_task(self._keepalive(), name=f"rtsp-keepalive {self.url}")
+        )
 
     def _start_receivers(self) -> None:
         handshake = self.handshake
@@ -984,7 +988,7 @@ class RtspClient:
                 continue
             for sock, rtcp in ((rtp_sock, False), (rtcp_sock, True)):
                 transport, _ = await loop.create_datagram_endpoint(
-                    lambda rtcp=rtcp: _Datagrams(self, track, rtcp), sock=sock  # type: ignore[misc]
+                    functools.partial(_Datagrams, self, track, rtcp), sock=sock
                 )
                 self._udp.append(transport)
             return port, port + 1
@@ -1025,7 +1029,8 @@ class RtspClient:
     async def _transact(self, request: RtspRequest, timeout: float | None = None) -> RtspResponse:
         if self._failure is not None:
             raise self._failure
-        assert self._writer is not None and request.cseq is not None
+        assert self._writer is not None
+        assert request.cseq is not None
         waiter: asyncio.Future[RtspResponse] = asyncio.get_running_loop().create_future()
         self._waiters[request.cseq] = waiter
         limit = self.timeout if timeout is None else timeout
@@ -1051,7 +1056,11 @@ class RtspClient:
                 self._fail(exc)
                 return
             if response.status == 454:
-                self._fail(RtspStatusError("the server forgot our session", status=454, method=request.method))
+                self._fail(
+                    RtspStatusError(
+                        "the server forgot our session", status=454, method=request.method
+                    )
+                )
                 return
 
     # -- reading ---------------------------------------------------------------------

@@ -39,6 +39,7 @@ def launch_line(codec: str, gop: int, width: int, height: int, fps: int) -> str:
     else:
         encode = (
             f"x265enc tune=zerolatency speed-preset=ultrafast key-int-max={gop} bitrate=500 "
+            "option-string=open-gop=0 "
             "! rtph265pay name=pay0 pt=96 config-interval=-1"
         )
     return f"( {source} ! {encode} )"

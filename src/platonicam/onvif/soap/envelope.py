@@ -44,6 +44,27 @@ def build_envelope(payload: etree._Element, *, headers: Iterable[etree._Element]
     return etree.tostring(envelope, xml_declaration=True, encoding="UTF-8")
 
 
+_ENVELOPE_OPEN = (
+    b'<?xml version="1.0" encoding="UTF-8"?>\n'
+    b'<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope">'
+)
+
+
+def build_envelope_bytes(payload: bytes, *, headers: Iterable[bytes] = ()) -> bytes:
+    """:func:`build_envelope` for already-serialised parts (the client's hot path).
+
+    ``payload`` and each header are standalone XML elements carrying their own
+    namespace declarations (``etree.tostring`` output). Joining bytes avoids
+    building, copying and re-serialising a tree for every request and retry.
+    """
+    header_bytes = b"".join(headers)
+    parts = [_ENVELOPE_OPEN]
+    if header_bytes:
+        parts += [b"<s:Header>", header_bytes, b"</s:Header>"]
+    parts += [b"<s:Body>", payload, b"</s:Body></s:Envelope>"]
+    return b"".join(parts)
+
+
 def envelope_from_root(root: etree._Element, *, operation: str | None = None) -> Envelope:
     """Read an already-parsed document root as an envelope (faults raise)."""
     namespace = namespace_of(root.tag)

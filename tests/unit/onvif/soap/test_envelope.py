@@ -88,3 +88,21 @@ def test_build_envelope_without_headers_has_no_header_element() -> None:
 
 def test_action_is_namespace_slash_operation() -> None:
     assert action_of(element(TDS, "GetServices")) == f"{TDS}/GetServices"
+
+
+def test_envelope_from_serialised_parts_reads_back() -> None:
+    from lxml import etree
+
+    from platonicam.onvif.soap.build import element
+    from platonicam.onvif.soap.envelope import build_envelope_bytes, parse_envelope
+    from platonicam.onvif.soap.namespaces import TDS
+
+    payload = etree.tostring(element(TDS, "GetHostname"))
+    header = b'<x:Marker xmlns:x="urn:test">1</x:Marker>'
+    parsed = parse_envelope(build_envelope_bytes(payload, headers=[header]))
+    assert parsed.version == "1.2"
+    assert parsed.payload.tag == f"{{{TDS}}}GetHostname"
+    assert parsed.header is not None
+    assert [child.tag for child in parsed.header] == ["{urn:test}Marker"]
+    bare = parse_envelope(build_envelope_bytes(payload))
+    assert bare.header is None

@@ -141,3 +141,27 @@ def test_no_token_and_bad_nonce() -> None:
     assert parse_username_token(etree.fromstring(f'<s:Header xmlns:s="{SOAP12}"/>')) is None
     with pytest.raises(RemoteProtocolError, match="Nonce is not Base64"):
         parse_username_token(_header("x", type_attr=WSSE_PASSWORD_DIGEST, nonce="***"))
+
+
+def test_token_bytes_match_the_element_form() -> None:
+    from lxml import etree
+
+    from platonicam.onvif.soap.wssecurity import username_token_bytes
+
+    created = datetime(2026, 11, 23, 10, 0, 0, 123000, tzinfo=UTC)
+    nonce = bytes(range(16))
+    as_bytes = username_token_bytes("ad<min>&", "s3cret", created=created, nonce=nonce)
+    as_element = etree.tostring(
+        build_username_token("ad<min>&", "s3cret", created=created, nonce=nonce)
+    )
+    for raw in (as_bytes, as_element):
+        header = etree.Element("Header")
+        header.append(etree.fromstring(raw))
+        token = parse_username_token(header)
+        assert token is not None
+        assert token.username == "ad<min>&"
+        assert token.digest is True
+        assert token.nonce == nonce
+        assert token.created_text == "2026-11-23T10:00:00.123Z"
+        assert token.matches("s3cret")
+        assert not token.matches("s3cret ")

@@ -72,7 +72,11 @@ def _zeep_installed() -> bool:
         return False
     wanted = ZEEP_REQUIREMENT.split("==")[1]
     probe = subprocess.run(
-        [str(ZEEP_PYTHON), "-c", "import importlib.metadata as m; print(m.version('onvif-zeep-async'))"],
+        [
+            str(ZEEP_PYTHON),
+            "-c",
+            "import importlib.metadata as m; print(m.version('onvif-zeep-async'))",
+        ],
         capture_output=True,
         text=True,
         check=False,

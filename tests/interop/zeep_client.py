@@ -96,7 +96,10 @@ async def run_calls(camera: ONVIFCamera) -> dict[str, Any]:
         try:
             value = await action()
         except Exception as exc:
-            results[name] = {"error": f"{type(exc).__name__}: {exc}", "trace": traceback.format_exc()}
+            results[name] = {
+                "error": f"{type(exc).__name__}: {exc}",
+                "trace": traceback.format_exc(),
+            }
             return None
         results[name] = plain(value)
         return value
@@ -216,8 +219,14 @@ async def run_events(camera: ONVIFCamera) -> None:
     manager = await camera.create_pullpoint_manager(SUBSCRIPTION_TIME, lambda: lost.append(True))
     service = manager.get_service()
     await manager.set_synchronization_point()
-    emit({"ready": True, "subscription": camera.xaddrs.get(
-        "http://www.onvif.org/ver10/events/wsdl/PullPointSubscription")})
+    emit(
+        {
+            "ready": True,
+            "subscription": camera.xaddrs.get(
+                "http://www.onvif.org/ver10/events/wsdl/PullPointSubscription"
+            ),
+        }
+    )
     loop = asyncio.get_running_loop()
     deadline = loop.time() + EVENTS_DEADLINE
     seen_motion = False

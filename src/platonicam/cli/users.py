@@ -15,19 +15,19 @@ import json
 import os
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from platonicam.clock import SystemClock
-from platonicam.config import ConfigError, load_settings
 from platonicam.errors import PlatonicamError
-from platonicam.service.auth import Passwords, check_password_strength
-from platonicam.store.database import Database
 from platonicam.store.records import Role, UserRecord
-from platonicam.store.repositories import AuditRepository, UserRepository
+
+# The database, settings and hashing stacks are imported when a users command
+# runs, not when `platonicam` starts: every other command would pay for them.
+if TYPE_CHECKING:
+    from platonicam.store.repositories import AuditRepository, UserRepository
 
 users_app = typer.Typer(help="Create, list, change and delete the service's users.")
 
@@ -62,6 +62,10 @@ def _run(
     action: Callable[[UserRepository, AuditRepository], Awaitable[T]],
 ) -> T:
     """Open the database (migrating it), run ``action``, and turn our errors into one line."""
+    from platonicam.clock import SystemClock
+    from platonicam.config import load_settings
+    from platonicam.store.database import Database
+    from platonicam.store.repositories import AuditRepository, UserRepository
 
     async def main() -> T:
         settings = load_settings(config, data_dir=data_dir)
@@ -77,12 +81,14 @@ def _run(
 
     try:
         return asyncio.run(main())
-    except (PlatonicamError, ConfigError) as error:
+    except PlatonicamError as error:  # ConfigError, DatabaseError, store and auth refusals
         Console(stderr=True, highlight=False, soft_wrap=True).print(f"error: {error}", markup=False)
         raise typer.Exit(EXIT_FAILED) from None
 
 
 def _password(variable: str | None) -> str:
+    from platonicam.service.auth import check_password_strength
+
     if variable is not None:
         value = os.environ.get(variable)
         if not value:
@@ -91,6 +97,12 @@ def _password(variable: str | None) -> str:
         value = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
     check_password_strength(value)
     return value
+
+
+def _hash(password: str) -> str:
+    from platonicam.service.auth import Passwords
+
+    return Passwords().hash(password)
 
 
 def _user_json(user: UserRecord) -> dict[str, object]:
@@ -123,7 +135,7 @@ def create(
 
     async def action(users: UserRepository, audit: AuditRepository) -> UserRecord:
         password = _password(password_env)
-        digest = await asyncio.to_thread(Passwords().hash, password)
+        digest = await asyncio.to_thread(_hash, password)
         user = await users.create(name, role, digest)
         await audit.record(ACTOR, "user.create", f"created user {name} with role {role.value}")
         return user
@@ -177,7 +189,7 @@ def update(
     async def action(users: UserRepository, audit: AuditRepository) -> UserRecord:
         digest = None
         if password_env is not None:
-            digest = await asyncio.to_thread(Passwords().hash, _password(password_env))
+            digest = await asyncio.to_thread(_hash, _password(password_env))
         user = await users.update(name, role=role, password_hash=digest, disabled=disabled)
         parts = [
             f"role {role.value}" if role is not None else "",

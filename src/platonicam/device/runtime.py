@@ -513,15 +513,17 @@ class DeviceRuntime:
         )
 
     async def _stop_services(self) -> None:
-        services, self._services = self._services, None
+        services = self._services
         if services is None:
             return
+        if services.responder is not None:
+            # Bye first, while the state that describes the device is still live.
+            await services.responder.stop()
+        self._services = None
         for task in list(services.tasks):
             task.cancel()
         if services.tasks:
             await asyncio.gather(*services.tasks, return_exceptions=True)
-        if services.responder is not None:
-            await services.responder.stop()
         if services.server is not None and services.serve_task is not None:
             services.server.should_exit = True
             with contextlib.suppress(Exception):

@@ -65,23 +65,32 @@ class DeviceProcess:
 
 
 def read_until_ready(process: subprocess.Popen[str], timeout: float = 60.0) -> list[str]:
-    """stdout lines up to and including ``READY ...``; fails with stderr if it exits."""
+    """stdout lines up to and including ``READY ...``; fails with stderr if it exits.
+
+    Reads the pipe's descriptor directly (no Python buffering), so ``select``
+    never sleeps on lines already read into a buffer.
+    """
     assert process.stdout is not None
+    fd = process.stdout.fileno()
+    pending = b""
     lines: list[str] = []
     deadline = time.monotonic() + timeout
     with selectors.DefaultSelector() as selector:
-        selector.register(process.stdout, selectors.EVENT_READ)
+        selector.register(fd, selectors.EVENT_READ)
         while time.monotonic() < deadline:
             if not selector.select(timeout=0.2):
                 if process.poll() is not None:
                     break
                 continue
-            line = process.stdout.readline()
-            if not line:
+            chunk = os.read(fd, 65536)
+            if not chunk:
                 break
-            lines.append(line.rstrip("\n"))
-            if line.startswith("READY "):
-                return lines
+            pending += chunk
+            while b"\n" in pending:
+                raw, pending = pending.split(b"\n", 1)
+                lines.append(raw.decode())
+                if lines[-1].startswith("READY "):
+                    return lines
     stderr = process.stderr.read() if process.stderr and process.poll() is not None else ""
     pytest.fail(f"device did not become ready: {lines!r} {stderr}")
 

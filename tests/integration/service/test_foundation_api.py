@@ -20,6 +20,7 @@ from fastapi import Depends
 from platonicam.service.deps import requires
 from platonicam.store.records import Role, UserRecord
 from tests.integration.service.foundation import Service, running, settings_for
+from tests.integration.store.postgres import database_url_for
 
 PROBLEM = "application/problem+json"
 WRONG_LOGIN = {
@@ -34,6 +35,14 @@ WRONG_LOGIN = {
 @pytest.fixture
 async def service(tmp_path: Path) -> AsyncIterator[Service]:
     async with running(settings_for(tmp_path / "data")) as started:
+        yield started
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def any_backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Service]:
+    """The service on each database backend (the lifespan migrates the empty database)."""
+    url = database_url_for(request.param, tmp_path)
+    async with running(settings_for(tmp_path / "data", database={"url": url})) as started:
         yield started
 
 
@@ -75,7 +84,8 @@ async def test_first_start_creates_and_prints_the_admin_once(
         assert (await service.login("admin", password)).status_code == 200  # same secret, same user
 
 
-async def test_login_refresh_and_expiry(service: Service) -> None:
+async def test_login_refresh_and_expiry(any_backend: Service) -> None:
+    service = any_backend
     await service.add_user("olga", Role.ADMIN, "olga-password-1")
     response = await service.login("olga", "olga-password-1")
     assert response.status_code == 200
@@ -306,7 +316,8 @@ async def test_camera_grant_dependency(
 # ---------------------------------------------------------------- users and audit
 
 
-async def test_user_administration_and_its_audit_trail(service: Service) -> None:
+async def test_user_administration_and_its_audit_trail(any_backend: Service) -> None:
+    service = any_backend
     await service.add_user("root", Role.ADMIN)
     admin = await service.headers_for("root")
     client = service.client

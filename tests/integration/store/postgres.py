@@ -9,7 +9,9 @@ as that user. The cluster lives in a temporary directory, listens on
 
 from __future__ import annotations
 
+import atexit
 import glob
+import itertools
 import os
 import pwd
 import shutil
@@ -19,6 +21,8 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+import pytest
 
 
 class PostgresUnavailable(RuntimeError):
@@ -158,3 +162,37 @@ class PostgresCluster:
             if time.monotonic() > deadline:
                 raise PostgresUnavailable(f"CREATE DATABASE failed: {result.stderr.strip()}")
             time.sleep(0.2)
+
+
+_shared: PostgresCluster | PostgresUnavailable | None = None
+_names = itertools.count()
+
+
+def shared_cluster() -> PostgresCluster:
+    """The one cluster of this test process, started on first use and stopped at exit.
+
+    Raises :class:`PostgresUnavailable` (the same error on every call) when it
+    cannot start, so each test that needs it fails with the reason.
+    """
+    global _shared
+    if _shared is None:
+        try:
+            _shared = PostgresCluster.start()
+        except PostgresUnavailable as error:
+            _shared = error
+        else:
+            atexit.register(_shared.stop)
+    if isinstance(_shared, PostgresUnavailable):
+        raise _shared
+    return _shared
+
+
+def database_url_for(backend: str, tmp_path: Path) -> str:
+    """A fresh empty database on ``backend`` ("sqlite" or "postgresql")."""
+    if backend == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'platonicam.db'}"
+    try:
+        cluster = shared_cluster()
+    except PostgresUnavailable as error:
+        pytest.fail(f"PostgreSQL backend unavailable: {error}")
+    return cluster.create_database(f"t{next(_names)}")

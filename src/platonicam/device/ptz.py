@@ -31,9 +31,10 @@ ZOOM_RANGE: Final = FloatRange(0.0, 1.0)
 
 
 class _Axis:
-    """One axis: position ``origin`` at ``start``, moving at ``velocity`` until ``end``."""
+    """One axis: position ``origin`` at ``start``, moving at ``velocity`` until ``end``
+    (and then standing exactly on ``target`` when the move had one)."""
 
-    __slots__ = ("end", "high", "low", "origin", "start", "velocity")
+    __slots__ = ("end", "high", "low", "origin", "start", "target", "velocity")
 
     def __init__(self, low: float, high: float, position: float, now: float) -> None:
         self.low = low
@@ -42,8 +43,16 @@ class _Axis:
         self.start = now
         self.velocity = 0.0
         self.end = now
+        self.target: float | None = None
 
     def at(self, now: float) -> float:
+        # A move to a position ends on it exactly: origin + velocity * duration
+        # misses it by rounding (-1.4e-17 for 0.0), which xs:float then spells
+        # in exponent form, and the Node onvif package (UniFi Protect, Node-RED)
+        # only reads plain decimals as numbers: it handed "-1.3877787807814457e-17"
+        # to its callers as a string (tests/interop/test_node_onvif.py::test_ptz).
+        if self.target is not None and now >= self.end:
+            return self.target
         elapsed = max(0.0, min(now, self.end) - self.start)
         return min(self.high, max(self.low, self.origin + self.velocity * elapsed))
 
@@ -55,6 +64,7 @@ class _Axis:
         self.start = now
         self.velocity = 0.0
         self.end = now
+        self.target = None
 
     def run(self, now: float, velocity: float, until: float) -> None:
         """Move at ``velocity`` until ``until`` or the limit in that direction."""
@@ -77,6 +87,7 @@ class _Axis:
             return
         self.velocity = math.copysign(speed, distance)
         self.end = now + abs(distance) / speed
+        self.target = target
 
 
 @dataclass(frozen=True, slots=True)

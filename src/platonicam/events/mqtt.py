@@ -360,6 +360,18 @@ class Outbox:
 
 # ---------------------------------------------------------------------- bridge
 
+
+class _ClosingSSLSocket(ssl.SSLSocket):
+    """An SSL socket that closes itself when its handshake fails."""
+
+    def do_handshake(self, block: bool = False) -> None:
+        try:
+            super().do_handshake(block)
+        except BaseException:
+            self.close()
+            raise
+
+
 Listener = Callable[[IncomingMessage], Awaitable[None]]
 
 
@@ -509,6 +521,13 @@ class MqttBridge:
         self._retained_pending[topic] = payload
         self._kick()
 
+    def republish_retained(self, topics: Iterable[str]) -> None:
+        """Send the registered retained payloads of ``topics`` again (unknown ones are skipped)."""
+        for topic in topics:
+            if topic in self._retained:
+                self._retained_pending[topic] = self._retained[topic]
+        self._kick()
+
     def clear_retained(self, topic: str) -> None:
         """Remove the retained message on ``topic`` (an empty retained payload)."""
         self._retained.pop(topic, None)
@@ -546,10 +565,14 @@ class MqttBridge:
     def _tls_context(self) -> ssl.SSLContext | None:
         if not self.settings.tls:
             return None
-        if self._ssl_context is not None:
-            return self._ssl_context
-        ca = str(self.settings.ca_file) if self.settings.ca_file is not None else None
-        return ssl.create_default_context(cafile=ca)
+        context = self._ssl_context
+        if context is None:
+            ca = str(self.settings.ca_file) if self.settings.ca_file is not None else None
+            context = ssl.create_default_context(cafile=ca)
+        # paho-mqtt 2.2 leaves the socket open when the TLS handshake fails (a
+        # certificate that does not verify); each retry would leak one.
+        context.sslsocket_class = _ClosingSSLSocket
+        return context
 
     def _new_client(self) -> aiomqtt.Client:
         password = self.settings.password

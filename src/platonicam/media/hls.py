@@ -136,7 +136,11 @@ class Playlist:
     segment, rounded to the nearest second, must fit it. ``part_target`` is the
     part target in 90 kHz ticks: every part must fit it. ``window`` is how many
     complete segments stay listed besides the open one. Templates take
-    ``{msn}`` and, for parts, ``{part}``.
+    ``{msn}`` and, for parts, ``{part}``. ``can_skip_until`` (seconds, at
+    least six target durations) advertises Playlist Delta Updates: a client may
+    then ask for a playlist with the older segments replaced by
+    ``EXT-X-SKIP`` (:meth:`render` with ``skip=True``); it only pays off when
+    the window is longer than that.
     """
 
     def __init__(
@@ -149,7 +153,10 @@ class Playlist:
         segment_uri: str = "seg{msn}.m4s",
         part_uri: str = "part{msn}.{part}.m4s",
         first_media_sequence: int = 0,
+        can_skip_until: float | None = None,
     ) -> None:
+        if can_skip_until is not None and can_skip_until < 6 * target_duration:
+            raise MuxError("CAN-SKIP-UNTIL must be at least six target durations")
         if target_duration < 1 or part_target <= 0 or window < 1:
             raise MuxError("target duration, part target and window must be positive")
         if part_target > target_duration * VIDEO_CLOCK_RATE:
@@ -160,6 +167,7 @@ class Playlist:
         self.init_uri = init_uri
         self.segment_uri = segment_uri
         self.part_uri = part_uri
+        self.can_skip_until = can_skip_until
         self._segments: deque[PlaylistSegment] = deque()
         self._next: tuple[int, int] = (first_media_sequence, 0)
         self._ended = False
@@ -251,6 +259,11 @@ class Playlist:
     # --- blocking reload -----------------------------------------------------------------
 
     @property
+    def block_timeout(self) -> float:
+        """Seconds to hold a blocked request before answering 503 (three target durations)."""
+        return 3.0 * self.target_duration
+
+    @property
     def advance_part_limit(self) -> int:
         """How many parts ahead of the newest a request may ask for (RFC 8216bis 6.2.5.2)."""
         seconds = self.part_target / VIDEO_CLOCK_RATE
@@ -293,24 +306,33 @@ class Playlist:
     def _part_name(self, msn: int, index: int, query: str) -> str:
         return self.part_uri.format(msn=msn, part=index) + query
 
-    def render(self, *, query: str = "", rendition_reports: Sequence[RenditionReport] = ()) -> str:
+    def render(
+        self,
+        *,
+        query: str = "",
+        skip: bool = False,
+        rendition_reports: Sequence[RenditionReport] = (),
+    ) -> str:
         """The Low-Latency HLS media playlist.
 
         Parts are listed for the segments that end within three target
         durations of the live edge (older part tags are dropped, as RFC
         8216bis advises). ``query`` (e.g. ``"?token=..."``) is appended to
-        every URI.
+        every URI. ``skip`` (a request's ``_HLS_skip=YES``) renders a delta
+        update when ``can_skip_until`` is set, and is ignored otherwise.
         """
         part_target = _seconds(self.part_target)
+        control = f"CAN-BLOCK-RELOAD=YES,PART-HOLD-BACK={_seconds(3 * self.part_target)}"
+        if self.can_skip_until is not None:
+            control += f",CAN-SKIP-UNTIL={self.can_skip_until:.1f}"
         lines = [
             "#EXTM3U",
             f"#EXT-X-VERSION:{LL_HLS_VERSION}",
             f"#EXT-X-TARGETDURATION:{self.target_duration}",
-            "#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,"
-            f"PART-HOLD-BACK={_seconds(3 * self.part_target)}",
+            f"#EXT-X-SERVER-CONTROL:{control}",
             f"#EXT-X-PART-INF:PART-TARGET={part_target}",
         ]
-        lines += self._media_lines(query, parts=True)
+        lines += self._media_lines(query, parts=True, skip=skip and self.can_skip_until is not None)
         if self._ended:
             lines.append("#EXT-X-ENDLIST")
         else:
@@ -336,10 +358,29 @@ class Playlist:
             lines.append("#EXT-X-ENDLIST")
         return "\n".join(lines) + "\n"
 
-    def _media_lines(self, query: str, *, parts: bool) -> list[str]:
+    def _skippable(self, segments: Sequence[PlaylistSegment]) -> int:
+        """How many leading segments end at least ``can_skip_until`` before the playlist does."""
+        assert self.can_skip_until is not None
+        boundary = self.can_skip_until * VIDEO_CLOCK_RATE
+        after = 0  # duration of everything after the segment being looked at
+        count = len(segments)
+        for segment in reversed(segments):
+            if after >= boundary:
+                break
+            after += segment.duration
+            count -= 1
+        return count
+
+    def _media_lines(self, query: str, *, parts: bool, skip: bool = False) -> list[str]:
         segments = [s for s in self._segments if parts or s.complete]
         first = segments[0].media_sequence if segments else self._next[0]
-        lines = [f"#EXT-X-MEDIA-SEQUENCE:{first}", f'#EXT-X-MAP:URI="{self.init_uri}{query}"']
+        lines = [f"#EXT-X-MEDIA-SEQUENCE:{first}"]
+        if skip:
+            skipped = self._skippable(segments)
+            if skipped:
+                lines.append(f"#EXT-X-SKIP:SKIPPED-SEGMENTS={skipped}")
+                segments = segments[skipped:]
+        lines.append(f'#EXT-X-MAP:URI="{self.init_uri}{query}"')
         # Part tags for the newest segments covering three target durations.
         with_parts = 0
         if parts:

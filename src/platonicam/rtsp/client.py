@@ -861,6 +861,7 @@ class RtspClient:
         self._queue: asyncio.Queue[MediaEvent | BaseException] = asyncio.Queue()
         self._failure: BaseException | None = None
         self._closed = False
+        self._last_request_at = 0.0
         self.bytes_received = 0
 
     def __repr__(self) -> str:
@@ -1036,6 +1037,7 @@ class RtspClient:
         limit = self.timeout if timeout is None else timeout
         try:
             self._writer.write(bytes(request))
+            self._last_request_at = asyncio.get_running_loop().time()
             async with asyncio.timeout(limit):
                 return await waiter
         except TimeoutError:
@@ -1046,9 +1048,14 @@ class RtspClient:
             self._waiters.pop(request.cseq, None)
 
     async def _keepalive(self) -> None:
+        # Counted from the last request sent (PLAY may have been answered much later,
+        # at the server's next keyframe), so the session never sits idle for longer.
         interval = max(1.0, self.handshake.session_timeout / 2)
+        loop = asyncio.get_running_loop()
         while True:
-            await asyncio.sleep(interval)
+            await asyncio.sleep(max(0.0, self._last_request_at + interval - loop.time()))
+            if loop.time() < self._last_request_at + interval:
+                continue
             request = self.handshake.keepalive_request()
             try:
                 response = await self._transact(request)

@@ -30,6 +30,7 @@ from platonicam.config import Settings
 from platonicam.service.auth import LoginRateLimiter, Passwords, Tokens, generate_password
 from platonicam.service.deps import ServiceContext
 from platonicam.service.errors import install_error_handlers
+from platonicam.service.jobs.sql_store import SqlJobStore
 from platonicam.service.routers import audit, auth, health, users
 from platonicam.store.database import Database
 from platonicam.store.records import Role
@@ -40,7 +41,6 @@ from platonicam.store.repositories import (
     UserRepository,
 )
 from platonicam.store.repositories.errors import ConflictError
-from platonicam.store.repositories.jobs import SqlJobStore
 from platonicam.store.secrets import (
     JWT_SECRET_FILE,
     CredentialCipher,

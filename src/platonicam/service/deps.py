@@ -31,10 +31,10 @@ from platonicam.clock import Clock
 from platonicam.config import Settings
 from platonicam.service.auth import InvalidToken, LoginRateLimiter, Passwords, Tokens
 from platonicam.service.errors import PermissionDenied
+from platonicam.service.jobs.sql_store import SqlJobStore
 from platonicam.store.database import Database
 from platonicam.store.records import Role, UserRecord
 from platonicam.store.repositories import AuditRepository, CameraRepository, UserRepository
-from platonicam.store.repositories.jobs import SqlJobStore
 from platonicam.store.secrets import CredentialCipher
 
 

@@ -42,7 +42,8 @@ class TlsFiles:
 
 
 class Mosquitto:
-    """One mosquitto process. ``users`` (name -> password) turns anonymous access off."""
+    """One mosquitto process. ``users`` (name -> password) turns anonymous access off;
+    ``persistent`` keeps sessions and retained messages across :meth:`stop`/:meth:`start`."""
 
     def __init__(
         self,
@@ -50,6 +51,7 @@ class Mosquitto:
         *,
         users: dict[str, str] | None = None,
         tls: TlsFiles | None = None,
+        persistent: bool = False,
     ) -> None:
         binary = shutil.which("mosquitto")
         if binary is None:
@@ -66,7 +68,13 @@ class Mosquitto:
             # Run as whoever runs the tests: as root, mosquitto would otherwise
             # switch to the "mosquitto" user, who cannot read our temp folder.
             f"user {pwd.getpwuid(os.getuid()).pw_name}",
-            "persistence false",
+            # Persistent: sessions and retained messages survive a restart
+            # (mosquitto writes them out on SIGTERM).
+            *(
+                ["persistence true", f"persistence_location {folder}/"]
+                if persistent
+                else ["persistence false"]
+            ),
             f"log_dest file {self.log}",
             "log_type error",
             "log_type warning",
@@ -78,10 +86,10 @@ class Mosquitto:
         ]
         if users:
             passwords = folder / "passwords"
-            passwords.touch(mode=0o600)
-            for name, password in users.items():
+            for index, (name, password) in enumerate(users.items()):
+                create = ["-c"] if index == 0 else []
                 subprocess.run(
-                    ["mosquitto_passwd", "-b", str(passwords), name, password],
+                    ["mosquitto_passwd", *create, "-b", str(passwords), name, password],
                     check=True,
                     capture_output=True,
                 )
@@ -128,9 +136,8 @@ class Mosquitto:
         ports = [p for p in (self.port, self.tls_port) if p is not None]
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
-                stderr = self._process.stderr.read().decode(errors="replace") if (
-                    self._process.stderr
-                ) else ""
+                pipe = self._process.stderr
+                stderr = pipe.read().decode(errors="replace") if pipe is not None else ""
                 self._process = None
                 raise BrokerError(
                     f"mosquitto exited at start: {stderr.strip()}\nlog:\n{self._log_text()}"

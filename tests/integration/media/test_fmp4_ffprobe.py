@@ -9,10 +9,13 @@ them with no error, the right codec, size, rate, frame count and duration.
 from __future__ import annotations
 
 import json
+import math
 import shutil
+import struct
 import subprocess
 from pathlib import Path
 
+import av
 import pytest
 
 from platonicam.media import fmp4, hls
@@ -169,3 +172,75 @@ def test_multivariant_playlist_points_ffprobe_at_the_media_playlist(tmp_path: Pa
     info = probe(tmp_path / "index.m3u8")
     assert (info["codec_name"], info["width"], info["height"]) == ("hevc", "320", "180")
     assert shutil.which(str(FFPROBE)) is not None
+
+
+def encode_aac(seconds: int) -> tuple[bytes, list[bytes]]:
+    """(AudioSpecificConfig, raw AAC-LC frames) of a 48 kHz stereo tone, via PyAV's encoder."""
+    context = av.CodecContext.create("aac", "w")
+    assert isinstance(context, av.AudioCodecContext)
+    context.sample_rate = 48_000
+    context.layout = "stereo"
+    context.format = "fltp"
+    context.bit_rate = 96_000
+    context.open()
+    packets: list[bytes] = []
+    for index in range(seconds * 48_000 // 1024):
+        frame = av.AudioFrame(format="fltp", layout="stereo", samples=1024)
+        frame.sample_rate = 48_000
+        tone = [
+            0.3 * math.sin(2 * math.pi * 440 * (index * 1024 + n) / 48_000) for n in range(1024)
+        ]
+        for plane in frame.planes:
+            plane.update(struct.pack("<1024f", *tone))
+        frame.pts = index * 1024
+        packets.extend(bytes(packet) for packet in context.encode(frame))
+    packets.extend(bytes(packet) for packet in context.encode(None))
+    assert context.extradata is not None
+    return bytes(context.extradata), packets
+
+
+def test_ffmpeg_decodes_video_with_aac_audio(tmp_path: Path) -> None:
+    codec = VideoCodec.H264
+    description, units = encode(codec, 320, 180, FPS, FPS * 2, FPS)
+    config, frames = encode_aac(2)
+    audio = fmp4.AudioDescription.from_audio_specific_config(config, 96_000)
+    partitioner = Partitioner(part_target=choose_part_target(FPS), segment_target=VIDEO_CLOCK_RATE,
+                              frame_duration=VIDEO_CLOCK_RATE // FPS)  # fmt: skip
+    parts = [part for unit in units for part in partitioner.push(unit)] + partitioner.flush()
+    data = bytearray(fmp4.init_segment(description, audio))
+    next_frame = 0
+    for part in parts:
+        video = fmp4.TrackRun(
+            fmp4.VIDEO_TRACK_ID,
+            part.decode_time,
+            tuple(fmp4.video_sample(t.unit, t.duration, codec) for t in part.units),
+        )
+        # The AAC frames (1024 samples at 48 kHz) that start before this part ends.
+        end = (part.decode_time + part.duration) * 48_000 // VIDEO_CLOCK_RATE
+        first = next_frame
+        while next_frame < len(frames) and next_frame * 1024 < end:
+            next_frame += 1
+        samples = tuple(fmp4.Sample(frame, 1024, True) for frame in frames[first:next_frame])
+        runs = [video]
+        if samples:
+            runs.append(fmp4.TrackRun(fmp4.AUDIO_TRACK_ID, first * 1024, samples))
+        data += fmp4.media_fragment(part.sequence_number, *runs)
+    path = tmp_path / "av.mp4"
+    path.write_bytes(bytes(data))
+    out = subprocess.run(
+        [str(FFPROBE), "-v", "error", "-count_packets", "-show_entries",
+         "stream=codec_name,codec_tag_string,sample_rate,channels,nb_read_packets", "-of", "json",
+         str(path)],
+        capture_output=True, text=True, check=True, timeout=60,
+    )  # fmt: skip
+    assert out.stderr == ""
+    video_info, audio_info = json.loads(out.stdout)["streams"]
+    assert (video_info["codec_name"], video_info["nb_read_packets"]) == ("h264", str(FPS * 2))
+    assert (audio_info["codec_name"], audio_info["codec_tag_string"]) == ("aac", "mp4a")
+    assert (audio_info["sample_rate"], audio_info["channels"]) == ("48000", 2)
+    assert audio_info["nb_read_packets"] == str(next_frame)
+    decoded = subprocess.run(
+        [str(FFMPEG), "-nostdin", "-v", "error", "-i", str(path), "-f", "null", "-"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert (decoded.returncode, decoded.stderr) == (0, "")

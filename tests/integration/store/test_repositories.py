@@ -18,6 +18,7 @@ from platonicam.service.jobs.model import (
     StepName,
     StepStatus,
 )
+from platonicam.service.jobs.sql_store import SqlJobStore
 from platonicam.service.jobs.store import INTERRUPTED_REASON, JobStore
 from platonicam.store.database import Database
 from platonicam.store.records import CameraChanges, NewCamera, Role
@@ -28,7 +29,6 @@ from platonicam.store.repositories import (
     UserRepository,
 )
 from platonicam.store.repositories.errors import ConflictError, NotFoundError
-from platonicam.store.repositories.jobs import SqlJobStore
 from platonicam.store.secrets import CredentialCipher
 from platonicam.store.tables import CameraRow
 from tests.conftest import FakeClock

@@ -194,8 +194,8 @@ def test_ended_playlist() -> None:
         (2, 0, ReloadDecision.READY),
         (2, 1, ReloadDecision.READY),  # the newest part
         (2, 2, ReloadDecision.WAIT),  # the preload-hinted part
-        (2, 16, ReloadDecision.WAIT),  # 15 parts ahead: 3 s of 0.22 s parts (ceil(3/0.22))
-        (2, 17, ReloadDecision.BAD_REQUEST),
+        (2, 15, ReloadDecision.WAIT),  # 14 parts ahead of 2.1: ceil(3 s / 0.22 s)
+        (2, 16, ReloadDecision.BAD_REQUEST),
         (1, 9, ReloadDecision.READY),  # later parts exist (2.0, 2.1)
         (3, 0, ReloadDecision.WAIT),
         (4, 0, ReloadDecision.WAIT),  # two segments ahead is allowed
@@ -227,9 +227,10 @@ def test_blocking_reload_before_any_part() -> None:
     assert playlist.reload_decision(2, None) is ReloadDecision.BAD_REQUEST
 
 
-def test_advance_part_limit_for_long_parts() -> None:
+def test_advance_part_limit_for_long_parts_and_block_timeout() -> None:
     playlist = Playlist(target_duration=4, part_target=108_000)  # 1.2 s parts
     assert playlist.advance_part_limit == 3
+    assert playlist.block_timeout == 12.0
 
 
 @pytest.mark.parametrize(
@@ -290,3 +291,38 @@ def test_cache_control_values() -> None:
     assert hls.PLAYLIST_CACHE_CONTROL == "no-cache"
     assert hls.INIT_CACHE_CONTROL == "no-cache"
     assert hls.BLOCKED_PLAYLIST_CACHE_CONTROL.startswith("max-age=")
+
+
+def test_delta_update_skips_segments_older_than_can_skip_until() -> None:
+    playlist = Playlist(target_duration=1, part_target=19_800, window=12, can_skip_until=6.0)
+    feed(playlist, 10, extra=2)
+    full = playlist.render()
+    assert (
+        "#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,PART-HOLD-BACK=0.66000,CAN-SKIP-UNTIL=6.0\n"
+        in full
+    )
+    delta = playlist.render(skip=True)
+    lines = delta.splitlines()
+    start = lines.index("#EXT-X-MEDIA-SEQUENCE:0")
+    # Segments 0-3 end 6.4 s or more before the end of the playlist; segment 4 ends 5.4 s before.
+    assert lines[start + 1 : start + 4] == [
+        "#EXT-X-SKIP:SKIPPED-SEGMENTS=4",
+        '#EXT-X-MAP:URI="init.mp4"',
+        "#EXT-X-PROGRAM-DATE-TIME:2026-01-02T03:04:09.000Z",
+    ]
+    assert re.findall(r"^seg(\d+)\.m4s$", delta, re.MULTILINE) == [str(n) for n in range(4, 10)]
+    # What remains is the full playlist's tail, line for line.
+    assert full.endswith(delta[delta.index("#EXTINF:") :])
+    assert delta.endswith('#EXT-X-PRELOAD-HINT:TYPE=PART,URI="part10.2.m4s"\n')
+
+
+def test_skip_is_ignored_without_can_skip_until() -> None:
+    playlist = make(window=12)
+    feed(playlist, 10)
+    assert playlist.render(skip=True) == playlist.render()
+    assert "CAN-SKIP-UNTIL" not in playlist.render()
+
+
+def test_can_skip_until_must_cover_six_target_durations() -> None:
+    with pytest.raises(MuxError, match=r"^CAN-SKIP-UNTIL must be at least six target durations$"):
+        Playlist(target_duration=2, part_target=19_800, can_skip_until=11.0)

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from platonicam.media.errors import MuxError
+from platonicam.media.hls import Playlist
 from platonicam.media.parts import Part, Partitioner, choose_part_target
 from platonicam.rtsp.stream import AccessUnit, VideoCodec
 from tests.unit.media.encoded import encode
@@ -158,3 +161,52 @@ def test_first_media_sequence_and_flush_on_empty() -> None:
     parts = run(partitioner, units([0, 3600], {0}))
     assert layout(parts) == [(41, 0, 2, True, True)]
     assert partitioner.media_sequence == 42
+
+
+@given(
+    steps=st.lists(st.integers(min_value=-100, max_value=12_000), min_size=1, max_size=200),
+    keyframe_flags=st.lists(st.booleans(), min_size=200, max_size=200),
+    part_target=st.integers(min_value=10_000, max_value=30_000),
+)
+def test_partitioner_invariants(
+    steps: list[int], keyframe_flags: list[bool], part_target: int
+) -> None:
+    stamps = [0]
+    for step in steps:
+        stamps.append(stamps[-1] + step)  # steps may be zero or negative: camera glitches
+    keyframes = {0} | {i for i, flag in enumerate(keyframe_flags[: len(stamps)]) if flag}
+    stream = units(stamps, keyframes)
+    partitioner = Partitioner(part_target=part_target, segment_target=90_000, frame_duration=3600)
+    parts = run(partitioner, stream)
+    # Nothing lost, nothing reordered.
+    assert [t.unit for p in parts for t in p.units] == stream
+    clock = 0
+    position = (0, 0)
+    for number, part in enumerate(parts, start=1):
+        assert part.sequence_number == number
+        assert (part.media_sequence, part.index) == position
+        position = (part.media_sequence + 1, 0) if part.ends_segment else (
+            part.media_sequence, part.index + 1)  # fmt: skip
+        assert part.duration <= part_target or len(part.units) == 1
+        assert part.independent == part.units[0].unit.keyframe
+        assert not any(t.unit.keyframe for t in part.units[1:])
+        if part.index == 0:
+            assert part.independent
+        for timed in part.units:
+            assert (timed.decode_time, timed.duration > 0) == (clock, True)
+            clock += timed.duration
+    assert parts[-1].ends_segment
+    # The playlist model accepts the same parts, in order.
+    longest = max(
+        sum(p.duration for p in parts if p.media_sequence == msn)
+        for msn in {p.media_sequence for p in parts}
+    )
+    playlist = Playlist(
+        target_duration=max(1, round(longest / 90_000 + 0.5)),
+        part_target=max(part_target, max(p.duration for p in parts)),
+    )
+    for part in parts:
+        playlist.add_part(part.media_sequence, part.index, part.duration,
+                          independent=part.independent, ends_segment=part.ends_segment,
+                          wallclock=part.wallclock)  # fmt: skip
+    assert playlist.last_part == (parts[-1].media_sequence, parts[-1].index)

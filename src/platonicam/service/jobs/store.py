@@ -2,7 +2,7 @@
 
 The runner writes the job after every step, so a store always holds the last
 state a job reached. The service backs the protocol with its database
-(``store/repositories/jobs.py``, keeping :meth:`Job.to_json` per job); this
+(``service/jobs/sql_store.py``, keeping :meth:`Job.to_json` per job); this
 in-memory one serves tests and the embedded single-process default's unit
 tests. Both must survive a restart the same way: :meth:`JobStore.mark_interrupted_on_start`
 turns every job that was pending or running when the process died into a

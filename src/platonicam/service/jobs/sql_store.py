@@ -6,9 +6,8 @@ the whole job as :meth:`Job.to_json` wrote it, read back with
 row holds the last step the job reached, and :meth:`mark_interrupted_on_start`
 closes it.
 
-This module imports the job *model* from ``platonicam.service.jobs`` (plain
-dataclasses and their JSON codecs, no I/O): the protocol it implements is
-defined there, next to the engine that uses it.
+It lives with the apply engine rather than in ``platonicam.store`` so that the
+store never imports the service layer; it uses the store's table and sessions.
 """
 
 from __future__ import annotations

@@ -88,7 +88,8 @@ class IngestStatus:
     """Where the ingest is: ``reason`` says why it is retrying or failed.
 
     ``since`` is the ``clock.monotonic()`` time of the last change; ``attempt``
-    counts connection attempts since the last time it was live.
+    is the number of the connection attempt under way or last made since the
+    ingest was last live (0 while waiting right after a live session dropped).
     """
 
     state: IngestState

@@ -120,9 +120,7 @@ async def test_binary_state_is_retained_momentary_events_are_not(broker: Mosquit
     async with Subscriber("127.0.0.1", broker.port, ["platonicam/cam-ret/#"]) as late:
         await late.wait_for(lambda m: len(m) >= 1)
         await asyncio.sleep(0.3)  # anything else retained would have arrived by now
-        assert [(m.topic, m.retain) for m in late.messages] == [
-            ("platonicam/cam-ret/motion", True)
-        ]
+        assert [(m.topic, m.retain) for m in late.messages] == [("platonicam/cam-ret/motion", True)]
         body = late.messages[0].json()
         assert (body["state"], body["data"]) == (False, {"IsMotion": "false", "n": "2"})
 
@@ -247,7 +245,10 @@ async def test_tls_context_given_directly(
 ) -> None:
     async with (
         Subscriber(
-            "127.0.0.1", broker.tls_port or 0, ["platonicam/cam-ctx/#"], tls_context=client_tls_context
+            "127.0.0.1",
+            broker.tls_port or 0,
+            ["platonicam/cam-ctx/#"],
+            tls_context=client_tls_context,
         ) as sub,
         MqttBridge(MqttSettings(url=broker.tls_url), ssl_context=client_tls_context) as bridge,
     ):

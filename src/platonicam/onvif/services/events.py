@@ -247,3 +247,48 @@ def build_delete_event_broker(address: str) -> Element:
     request = element(TEV, "DeleteEventBroker")
     sub(request, TEV, "Address", address)
     return request
+
+
+# ---------------------------------------------------------------------- WS-BaseNotification push
+
+
+#: ``wsa:Action`` of a basic-notification Subscribe (WS-BaseNotification 1.3 WSDL).
+SUBSCRIBE_ACTION: Final = (
+    "http://docs.oasis-open.org/wsn/bw-2/NotificationProducer/SubscribeRequest"
+)
+#: ``wsa:Action`` of the Notify a camera pushes to a consumer.
+NOTIFY_ACTION: Final = "http://docs.oasis-open.org/wsn/bw-2/NotificationConsumer/Notify"
+
+
+def build_subscribe(
+    consumer_address: str,
+    *,
+    topic_filter: str | Sequence[str] | None = None,
+    initial_termination: Termination | None = timedelta(minutes=1),
+    namespaces: Mapping[str, str] | None = None,
+) -> Element:
+    """A ``wsnt:Subscribe``: have the camera push ``wsnt:Notify`` to ``consumer_address``.
+
+    ``topic_filter``, ``initial_termination`` and ``namespaces`` work as in
+    :func:`build_create_pull_point_subscription`. Raises
+    :class:`LocalProtocolError` for an empty consumer address.
+    """
+    if not consumer_address.strip():
+        raise LocalProtocolError("a push subscription needs a consumer address")
+    request = element(WSNT, "Subscribe")
+    sub(sub(request, WSNT, "ConsumerReference"), WSA, "Address", consumer_address.strip())
+    if topic_filter is not None:
+        parts = [topic_filter] if isinstance(topic_filter, str) else list(topic_filter)
+        expression = "|".join(part.strip() for part in parts if part.strip())
+        if not expression:
+            raise LocalProtocolError("an empty topic filter selects nothing")
+        _topic_expression(sub(request, WSNT, "Filter"), expression, namespaces)
+    if initial_termination is not None:
+        sub(request, WSNT, "InitialTerminationTime", format_termination(initial_termination))
+    return request
+
+
+def parse_subscribe_response(payload: Element) -> SubscriptionReference:
+    """A ``wsnt:SubscribeResponse``: the subscription manager's reference and times
+    (the same shape as a CreatePullPointSubscription answer)."""
+    return SubscriptionReference.from_xml(payload, operation="Subscribe")

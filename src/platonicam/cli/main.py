@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from platonicam import __version__
-from platonicam.cli import camera, demo, device, discover, users
+from platonicam.cli import camera, demo, device, discover, serve, users
 
 app = typer.Typer(
     name="platonicam",
@@ -19,6 +19,7 @@ camera.register(app)
 demo.register(app)
 device.register(app)
 users.register(app)
+serve.register(app)
 
 
 @app.command()

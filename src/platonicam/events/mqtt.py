@@ -73,6 +73,8 @@ __all__ = [
     "camera_topic",
     "encode_event",
     "event_topic",
+    "port_of",
+    "state_topic",
     "status_topic",
     "topic_level",
 ]
@@ -90,7 +92,7 @@ _PORT_KINDS: Final = frozenset({EventKind.DIGITAL_INPUT, EventKind.RELAY})
 _PORT_ITEMS: Final = ("InputToken", "RelayToken", "RelayOutputToken", "port", "Port", "Index")
 #: Messages handed to the client at once: enough to fill a loopback round trip,
 #: few enough that a dropped connection re-sends little.
-_BATCH: Final = 64
+_BATCH: Final = 128
 
 
 # ---------------------------------------------------------------------- settings
@@ -644,8 +646,9 @@ class MqttBridge:
         await client.publish(self.settings.status_topic, b"online", qos=qos, retain=True)
         for topic_filter, _ in self._listeners:
             await client.subscribe(topic_filter, qos=qos)
-        # Descriptions first, then the last known states (a broker that lost
-        # its retained store gets them back), then whatever waited.
+        # The last acknowledged states first (a broker that lost its retained
+        # store gets them back; all older than anything queued), then the
+        # send loop does the descriptions and whatever waited.
         self._retained_pending = {**self._retained, **self._retained_pending}
         republish = [
             OutgoingMessage(topic, payload, qos, True)

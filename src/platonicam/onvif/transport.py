@@ -463,6 +463,49 @@ class AsyncioSoapTransport:
             headers=response.header_map(),
         )
 
+    async def get(
+        self,
+        url: str,
+        *,
+        credentials: HttpCredentials | None = None,
+        timeout: float | None = None,
+    ) -> SoapHttpResponse:
+        """``GET url`` (a camera's snapshot URI), answering a Digest challenge
+        with ``credentials`` as :meth:`post` does. Same errors as :meth:`post`;
+        any status is returned."""
+        target = _target(url)
+        headers = [("User-Agent", _USER_AGENT)]
+        read_timeout = self._timeout if timeout is None else timeout
+        session: DigestSession | None = None
+        for _ in range(2):
+            request_headers = headers
+            if session is not None:
+                authorization = session.authorization("GET", target.path, b"")
+                request_headers = [*headers, ("Authorization", authorization)]
+            try:
+                request = build_request(
+                    "GET", target.path, host=target.host_header, headers=request_headers
+                )
+            except ValueError as exc:
+                raise LocalProtocolError(f"cannot send to {target.origin}: {exc}") from None
+            response = await self._send(target, request, read_timeout, url)
+            if response.status_code != 401 or credentials is None or session is not None:
+                break
+            try:
+                challenge = choose_challenge(
+                    parse_challenges(response.header_values("www-authenticate"))
+                )
+            except DigestError:
+                challenge = None
+            if challenge is None:
+                break
+            session = DigestSession(challenge, credentials.username, credentials.password)
+        return SoapHttpResponse(
+            status_code=response.status_code,
+            content=response.body,
+            headers=response.header_map(),
+        )
+
     async def aclose(self) -> None:
         """Close every connection (TLS ones politely, within a short grace period)."""
         self._closed = True

@@ -11,7 +11,12 @@ Everything the routes use is built here, in the lifespan, in this order:
 4. the first admin: when no user exists, one named ``admin`` is created with a
    random password that is written once to ``console`` (stderr by default) and
    nowhere else: not to the log, not to the database in clear;
-5. the routes, with every error leaving as ``application/problem+json``.
+5. the camera manager (cached, bounded connections to registered cameras),
+   the apply runner that connects through it, discovery as the settings say,
+   and the optimize recommender;
+6. with ``demo=True``, the embedded reference device on loopback, registered
+   as "Demo camera" (``service.demo``), and discovery limited to it;
+7. the routes, with every error leaving as ``application/problem+json``.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from typing import TextIO
 
 from fastapi import FastAPI
@@ -28,10 +33,25 @@ from platonicam import __version__
 from platonicam.clock import Clock, SystemClock
 from platonicam.config import Settings
 from platonicam.service.auth import LoginRateLimiter, Passwords, Tokens, generate_password
+from platonicam.service.cameras import CameraManager, Discovery, TransportFactory
+from platonicam.service.demo import DemoDevice
 from platonicam.service.deps import ServiceContext
 from platonicam.service.errors import install_error_handlers
+from platonicam.service.jobs.runner import ApplyRunner
 from platonicam.service.jobs.sql_store import SqlJobStore
-from platonicam.service.routers import audit, auth, health, users
+from platonicam.service.optimize import Recommender, RuleBasedRecommender
+from platonicam.service.routers import (
+    apply,
+    audit,
+    auth,
+    cameras,
+    discover,
+    health,
+    media,
+    optimize,
+    ptz,
+    users,
+)
 from platonicam.store.database import Database
 from platonicam.store.records import Role
 from platonicam.store.repositories import (
@@ -84,7 +104,13 @@ async def ensure_first_admin(
 
 
 async def build_context(
-    settings: Settings, *, clock: Clock, passwords: Passwords, console: TextIO
+    settings: Settings,
+    *,
+    clock: Clock,
+    passwords: Passwords,
+    console: TextIO,
+    camera_transport: TransportFactory | None = None,
+    recommender: Recommender | None = None,
 ) -> ServiceContext:
     """Open and prepare everything (steps 1 to 4 above). The caller disposes the database."""
     data_dir = ensure_data_dir(settings.data_dir)
@@ -113,13 +139,21 @@ async def build_context(
     except BaseException:
         await database.dispose()
         raise
+    camera_repo = CameraRepository(database.sessions, cipher, clock)
+    manager = CameraManager(
+        camera_repo,
+        data_dir=data_dir,
+        tls=settings.tls,
+        transport_factory=camera_transport,
+        clock=clock,
+    )
     return ServiceContext(
         settings=settings,
         clock=clock,
         database=database,
         cipher=cipher,
         users=user_repo,
-        cameras=CameraRepository(database.sessions, cipher, clock),
+        cameras=camera_repo,
         jobs=jobs,
         audit=AuditRepository(database.sessions, clock),
         passwords=passwords,
@@ -137,6 +171,10 @@ async def build_context(
             per_address=settings.auth.login_failures_per_address,
             window_seconds=settings.auth.login_window_seconds,
         ),
+        camera_manager=manager,
+        runner=ApplyRunner(jobs, manager.link, clock=clock),
+        discovery=Discovery(settings.discovery, clock),
+        recommender=recommender or RuleBasedRecommender(),
     )
 
 
@@ -146,12 +184,18 @@ def create_app(
     clock: Clock | None = None,
     passwords: Passwords | None = None,
     console: TextIO | None = None,
+    camera_transport: TransportFactory | None = None,
+    recommender: Recommender | None = None,
+    demo: bool = False,
 ) -> FastAPI:
     """The PlatoniCam REST API for ``settings``.
 
     ``clock`` (default: the system's) drives token expiry and timestamps;
     ``passwords`` replaces the argon2 parameters (tests use cheaper ones);
     ``console`` receives the one-time first-admin password (default stderr).
+    ``camera_transport`` builds the HTTP transport to cameras (tests restrict
+    it to loopback); ``recommender`` replaces the rule-based one behind
+    ``POST /api/optimize``; ``demo`` starts the embedded demo device.
     Nothing is opened until the app's lifespan starts.
     """
     used_clock: Clock = clock or SystemClock()
@@ -164,11 +208,18 @@ def create_app(
             clock=used_clock,
             passwords=used_passwords,
             console=console or sys.stderr,
+            camera_transport=camera_transport,
+            recommender=recommender,
         )
         app.state.context = context
         try:
-            yield
+            async with AsyncExitStack() as stack:
+                if demo:
+                    app.state.demo = await stack.enter_async_context(DemoDevice(context))
+                yield
         finally:
+            await context.runner.aclose()
+            await context.camera_manager.aclose()
             await context.database.dispose()
 
     app = FastAPI(
@@ -182,4 +233,10 @@ def create_app(
     app.include_router(auth.router)
     app.include_router(users.router)
     app.include_router(audit.router)
+    app.include_router(discover.router)
+    app.include_router(cameras.router)
+    app.include_router(apply.router)
+    app.include_router(optimize.router)
+    app.include_router(ptz.router)
+    app.include_router(media.router)
     return app

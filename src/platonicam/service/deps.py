@@ -30,8 +30,11 @@ from fastapi.security import OAuth2PasswordBearer
 from platonicam.clock import Clock
 from platonicam.config import Settings
 from platonicam.service.auth import InvalidToken, LoginRateLimiter, Passwords, Tokens
+from platonicam.service.cameras import CameraManager, Discovery
 from platonicam.service.errors import PermissionDenied
+from platonicam.service.jobs.runner import ApplyRunner
 from platonicam.service.jobs.sql_store import SqlJobStore
+from platonicam.service.optimize import Recommender
 from platonicam.store.database import Database
 from platonicam.store.records import Role, UserRecord
 from platonicam.store.repositories import AuditRepository, CameraRepository, UserRepository
@@ -53,6 +56,12 @@ class ServiceContext:
     passwords: Passwords
     tokens: Tokens
     login_limiter: LoginRateLimiter
+    #: Connected clients for registered cameras (cached, bounded).
+    camera_manager: CameraManager
+    #: The apply engine, connecting through ``camera_manager``.
+    runner: ApplyRunner
+    discovery: Discovery
+    recommender: Recommender
 
 
 def get_context(request: Request) -> ServiceContext:

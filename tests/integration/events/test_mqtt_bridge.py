@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 import trustme
+from pydantic import SecretStr
 
 from platonicam.events.model import Event, EventKind
 from platonicam.events.mqtt import MqttBridge, MqttSettings
@@ -201,7 +202,7 @@ async def test_wrong_password_is_refused_and_never_logged(
     settings = MqttSettings(
         url=auth_broker.url,
         username=BROKER_USER,
-        password="not-the-Password-42",
+        password=SecretStr("not-the-Password-42"),
         reconnect_min=0.05,
         reconnect_max=0.1,
     )

@@ -361,3 +361,53 @@ async def test_unreadable_pull_answer_recreates_the_subscription() -> None:
         assert status.last_error is not None
         assert status.last_error.startswith("unreadable PullMessages answer")
         assert camera.requests["CreatePullPointSubscription"] == 3
+
+
+# ---------------------------------------------------------------------- broken relative times
+
+_NO_TIME_GRANTED = b"""<?xml version="1.0" encoding="UTF-8"?>
+<env:Envelope xmlns:env="http://www.w3.org/2003/05/soap-envelope"
+    xmlns:tev="http://www.onvif.org/ver10/events/wsdl"
+    xmlns:wsnt="http://docs.oasis-open.org/wsn/b-2" xmlns:wsa="http://www.w3.org/2005/08/addressing">
+<env:Body><tev:CreatePullPointSubscriptionResponse>
+  <tev:SubscriptionReference>
+    <wsa:Address>http://10.10.1.65/onvif/Events/PullSubManager_2018-02-27T18:34:42Z_1</wsa:Address>
+  </tev:SubscriptionReference>
+  <wsnt:CurrentTime>2018-02-27T18:34:42Z</wsnt:CurrentTime>
+  <wsnt:TerminationTime>2018-02-27T18:34:42Z</wsnt:TerminationTime>
+</tev:CreatePullPointSubscriptionResponse></env:Body></env:Envelope>"""
+
+_RENEWED = b"""<?xml version="1.0" encoding="UTF-8"?>
+<env:Envelope xmlns:env="http://www.w3.org/2003/05/soap-envelope"
+    xmlns:wsnt="http://docs.oasis-open.org/wsn/b-2">
+<env:Body><wsnt:RenewResponse>
+  <wsnt:TerminationTime>2018-02-27T18:35:43Z</wsnt:TerminationTime>
+  <wsnt:CurrentTime>2018-02-27T18:34:43Z</wsnt:CurrentTime>
+</wsnt:RenewResponse></env:Body></env:Envelope>"""
+
+
+async def test_camera_granting_no_time_is_switched_to_absolute_times() -> None:
+    """A camera that answers a relative ``PT60S`` with a termination equal to its
+    current time (the relative-time quirk): the manager renews at the floor, with
+    absolute times from then on, and then at 80 % of what the renewal granted."""
+    bus = EventBus()
+    responses = {"CreatePullPointSubscription": _NO_TIME_GRANTED, "Renew": _RENEWED}
+    async with ReplayCamera(CORPUS, "hikvision_DS-2CD2012-I", responses=responses) as camera:
+        client = OnvifClient("127.0.0.1", camera.port, transport=LoopbackOnlyTransport())
+        options = PullPointOptions(
+            min_renew_interval=timedelta(milliseconds=300), pull_timeout=timedelta(seconds=1)
+        )
+        assert options.absolute_termination is False
+        async with client, PullPointManager(CAMERA, client, bus, options=options) as manager:
+            first = await manager.wait_for(lambda s: s.subscriptions == 1, timeout=5)
+            assert first.absolute_termination is True
+            assert first.subscribed_at is not None
+            assert first.next_renew_at is not None
+            assert first.next_renew_at - first.subscribed_at == pytest.approx(0.3, abs=0.05)
+            status = await manager.wait_for(lambda s: s.renewals >= 1, timeout=5)
+            assert status.next_renew_at is not None
+            # The renewal granted 60 s: the next one is 48 s away.
+            assert status.next_renew_at - first.subscribed_at == pytest.approx(48.3, abs=0.5)
+            assert status.subscriptions == 1
+            assert status.failures == 0
+        assert camera.requests["Renew"] == 1

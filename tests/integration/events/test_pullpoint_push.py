@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, MutableMapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -128,16 +128,16 @@ async def test_notify_over_the_size_limit_is_refused() -> None:
     endpoint = NotifyConsumer(bus, base_url="http://127.0.0.1:1", max_body=100)
     url = endpoint.register(CAMERA)
     path = url.removeprefix("http://127.0.0.1:1")
-    sent: list[dict[str, object]] = []
+    sent: list[MutableMapping[str, object]] = []
     body = notify(motion_message(True, 1))
 
-    async def receive() -> dict[str, object]:
+    async def receive() -> MutableMapping[str, object]:
         return {"type": "http.request", "body": body, "more_body": False}
 
-    async def send(message: dict[str, object]) -> None:
+    async def send(message: MutableMapping[str, object]) -> None:
         sent.append(message)
 
-    await endpoint({"type": "http", "method": "POST", "path": path}, receive, send)  # type: ignore[arg-type]
+    await endpoint({"type": "http", "method": "POST", "path": path}, receive, send)
     assert sent[0]["status"] == 413
     assert bus.published == 0
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from pydantic import ValidationError
+from pydantic import SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from platonicam.events.model import Event, EventKind
@@ -77,7 +77,7 @@ def test_user_without_password_in_url() -> None:
 
 
 def test_separate_credential_fields() -> None:
-    settings = MqttSettings(url="mqtt://broker.lan", username="carol", password="secret")
+    settings = MqttSettings(url="mqtt://broker.lan", username="carol", password=SecretStr("secret"))
     assert settings.username == "carol"
     assert settings.password is not None
     assert settings.password.get_secret_value() == "secret"

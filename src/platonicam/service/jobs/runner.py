@@ -331,6 +331,38 @@ class ApplyRunner:
             tasks = [group.create_task(run(job)) for job in jobs]
         return [task.result() for task in tasks]
 
+    async def start_batch(
+        self,
+        items: Sequence[tuple[str, DesiredSettings]],
+        *,
+        concurrency: int = 4,
+        auto_rollback: bool = False,
+    ) -> list[Job]:
+        """:meth:`apply_batch` in the background: every job is created (a busy or
+        repeated camera's as ``failed``) and returned at once, in the order of
+        ``items``; at most ``concurrency`` run at a time, and :meth:`wait`
+        gives each one's outcome."""
+        if concurrency < 1:
+            raise ValueError(f"concurrency must be at least 1, got {concurrency}")
+        jobs: list[Job] = []
+        for camera_id, desired in items:
+            try:
+                jobs.append(await self._prepare(camera_id, desired, auto_rollback))
+            except CameraBusyError as exc:
+                jobs.append(await self._refused(camera_id, desired, auto_rollback, str(exc)))
+        gate = asyncio.Semaphore(concurrency)
+
+        async def run(job: Job) -> Job:
+            async with gate:
+                return await self._run(job)
+
+        for job in jobs:
+            if not job.status.finished:
+                self._tasks[job.job_id] = asyncio.create_task(
+                    run(job), name=f"apply-{job.job_id}"
+                )
+        return jobs
+
     async def rollback(self, job_id: str) -> Job:
         """Put back the values the job changed (its ``previous``), verify, and
         record the outcome in ``result.rollback``; returns the updated job.

@@ -14,6 +14,7 @@ depacketizing, so a hundred of them cost the load-generator core little.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import re
@@ -76,7 +77,8 @@ class DeviceProcess:
         process = self._process
         if process is None:
             return
-        assert process.stdin is not None and process.stdout is not None
+        assert process.stdin is not None
+        assert process.stdout is not None
         process.stdin.close()
         try:
             process.wait(timeout=15)
@@ -105,12 +107,20 @@ class RtpCounter:
         self._writer: asyncio.StreamWriter | None = None
         self._challenge: DigestChallenge | None = None
         self._session: str | None = None
+        self.session_timeout = 60.0
 
-    async def _request(self, method: str, uri: str, headers: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
-        assert self._reader is not None and self._writer is not None
+    async def _request(
+        self, method: str, uri: str, headers: dict[str, str]
+    ) -> tuple[int, dict[str, str], bytes]:
+        assert self._reader is not None
+        assert self._writer is not None
         for _ in range(2):
             self._cseq += 1
-            lines = [f"{method} {uri} RTSP/1.0", f"CSeq: {self._cseq}", "User-Agent: platonicam-bench"]
+            lines = [
+                f"{method} {uri} RTSP/1.0",
+                f"CSeq: {self._cseq}",
+                "User-Agent: platonicam-bench",
+            ]
             lines += [f"{k}: {v}" for k, v in headers.items()]
             if self._session is not None:
                 lines.append(f"Session: {self._session}")
@@ -137,7 +147,9 @@ class RtpCounter:
 
     async def open(self) -> None:
         self._reader, self._writer = await asyncio.open_connection(self.host, self.port)
-        status, headers, sdp = await self._request("DESCRIBE", self.url, {"Accept": "application/sdp"})
+        status, headers, sdp = await self._request(
+            "DESCRIBE", self.url, {"Accept": "application/sdp"}
+        )
         if status != 200:
             raise RuntimeError(f"DESCRIBE {self.url}: {status}")
         control = re.search(rb"m=video.*?a=control:(\S+)", sdp, re.S)
@@ -149,7 +161,10 @@ class RtpCounter:
         )
         if status != 200:
             raise RuntimeError(f"SETUP {uri}: {status}")
-        self._session = headers["session"].split(";")[0]
+        session = headers["session"].split(";")
+        self._session = session[0]
+        timeout = [p.split("=", 1)[1] for p in session[1:] if p.strip().startswith("timeout=")]
+        self.session_timeout = float(timeout[0]) if timeout else 60.0
         status, _, _ = await self._request("PLAY", self.url, {"Range": "npt=0.000-"})
         if status != 200:
             raise RuntimeError(f"PLAY {self.url}: {status}")
@@ -161,6 +176,36 @@ class RtpCounter:
         await per chunk, not per packet), so many readers fit on one core."""
         reader = self._reader
         assert reader is not None
+        keepalive = asyncio.create_task(self._keepalive())
+        try:
+            await self._read(reader)
+        finally:
+            keepalive.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await keepalive
+
+    async def _keepalive(self) -> None:
+        # The server ends a session its client is silent on for the session
+        # timeout (RFC 2326 section 12.37), even while it plays; a long ramp
+        # outlives it. The answers arrive interleaved and _read skips them.
+        assert self._writer is not None
+        while True:
+            await asyncio.sleep(self.session_timeout / 2)
+            self._cseq += 1
+            lines = [f"GET_PARAMETER {self.url} RTSP/1.0", f"CSeq: {self._cseq}"]
+            lines.append(f"Session: {self._session}")
+            assert self._challenge is not None
+            credentials = answer_challenge(
+                self._challenge,
+                username=USERNAME,
+                password=PASSWORD,
+                method="GET_PARAMETER",
+                uri=self.url,
+            )
+            lines.append(f"Authorization: {credentials}")
+            self._writer.write(("\r\n".join(lines) + "\r\n\r\n").encode())
+
+    async def _read(self, reader: asyncio.StreamReader) -> None:
         buffer = bytearray()
         last_seq: int | None = None
         while True:
@@ -199,10 +244,8 @@ class RtpCounter:
     async def close(self) -> None:
         if self._writer is not None:
             self._writer.close()
-            try:
+            with contextlib.suppress(OSError):
                 await self._writer.wait_closed()
-            except OSError:
-                pass
 
 
 async def _serve(data_dir: Path) -> None:

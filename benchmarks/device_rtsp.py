@@ -2,7 +2,7 @@
 
 ::
 
-    .venv/bin/python benchmarks/device_rtsp.py                   # ramp to 300 clients or 150 s
+    .venv/bin/python benchmarks/device_rtsp.py                   # ramp to 900 clients or 150 s
     .venv/bin/python benchmarks/device_rtsp.py --max 100 --window 5
 
 The device runs in its own process pinned to the first CPU, with its default
@@ -33,7 +33,7 @@ from _device_process import DeviceProcess, RtpCounter, cores, pin
 
 PATH = "/profile/Profile_1_main"
 FPS = 25.0
-STEPS = (1, 2, 5, 10, 20, 30, 40, 60, 80, 100, 130, 160, 200, 250, 300, 400, 500)
+STEPS = (1, 2, 5, 10, 20, 40, 60, 100, 150, 200, 300, 400, 500, 700, 900, 1200, 1600, 2000)
 SETTLE = 2.0
 
 
@@ -53,11 +53,13 @@ async def _ramp(
         for step in STEPS:
             if step > maximum or time.monotonic() - started > budget:
                 break
-            while len(clients) < step:
-                client = RtpCounter("127.0.0.1", device.rtsp_port, PATH)
-                await client.open()
-                clients.append(client)
-                tasks.append(asyncio.create_task(client.run()))
+            # Opened together: PLAY is answered at the next keyframe (every 2 s).
+            added = [
+                RtpCounter("127.0.0.1", device.rtsp_port, PATH) for _ in range(step - len(clients))
+            ]
+            await asyncio.gather(*(client.open() for client in added))
+            clients += added
+            tasks += [asyncio.create_task(client.run()) for client in added]
             await asyncio.sleep(SETTLE)
             frames = [c.frames for c in clients]
             gaps = [c.gaps for c in clients]
@@ -96,7 +98,7 @@ async def _ramp(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
-    parser.add_argument("--max", type=int, default=300, help="most clients to try (300)")
+    parser.add_argument("--max", type=int, default=900, help="most clients to try (900)")
     parser.add_argument("--window", type=float, default=4.0, help="seconds measured per step (4)")
     parser.add_argument("--budget", type=float, default=150.0, help="stop ramping after (150 s)")
     args = parser.parse_args()

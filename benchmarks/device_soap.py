@@ -47,7 +47,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from _device_process import PASSWORD, USERNAME, DeviceProcess, cores, pin
-
 from platonicam.onvif.client import AuthMode, OnvifClient
 from platonicam.rtsp.auth import DigestChallenge, answer_challenge
 
@@ -80,12 +79,16 @@ def _envelope(operation: str, auth: str) -> bytes:
         nonce = os.urandom(16)
         created = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
         digest = hashlib.sha1(nonce + created.encode() + PASSWORD.encode()).digest()  # noqa: S324
-        header = "<s:Header>" + _WSSE.format(
-            user=USERNAME,
-            digest=base64.b64encode(digest).decode(),
-            nonce=base64.b64encode(nonce).decode(),
-            created=created,
-        ) + "</s:Header>"
+        header = (
+            "<s:Header>"
+            + _WSSE.format(
+                user=USERNAME,
+                digest=base64.b64encode(digest).decode(),
+                nonce=base64.b64encode(nonce).decode(),
+                created=created,
+            )
+            + "</s:Header>"
+        )
     return (
         '<?xml version="1.0" encoding="UTF-8"?>'
         '<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope">'
@@ -119,14 +122,19 @@ async def _raw_connection(
             if auth == "digest" and challenge is not None:
                 nc += 1
                 answer = answer_challenge(
-                    challenge, username=USERNAME, password=PASSWORD, method="POST",
-                    uri=MEDIA_PATH, nc=nc,
+                    challenge,
+                    username=USERNAME,
+                    password=PASSWORD,
+                    method="POST",
+                    uri=MEDIA_PATH,
+                    nc=nc,
                 )
                 extra = f"Authorization: {answer}\r\n"
             writer.write(
                 f"POST {MEDIA_PATH} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
                 f"Content-Type: application/soap+xml; charset=utf-8\r\n{extra}"
-                f"Content-Length: {len(body)}\r\n\r\n".encode() + body
+                f"Content-Length: {len(body)}\r\n\r\n".encode()
+                + body
             )
             status, headers = await _read_response(reader)
             if status == 401 and auth == "digest":
@@ -238,7 +246,8 @@ def main() -> None:
         verdict = "ok" if rate >= TARGET else "MISSED"
         print(
             f"{operation:<13} {auth:<12} {rate:>7.0f} {median:>9.2f} "
-            f"{device_cpu:>10.0%} {rate / max(device_cpu, 1e-9):>9.0f} {load_cpu:>8.0%} {verdict:>6}"
+            f"{device_cpu:>10.0%} {rate / max(device_cpu, 1e-9):>9.0f} "
+            f"{load_cpu:>8.0%} {verdict:>6}"
         )
 
 

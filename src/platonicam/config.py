@@ -44,6 +44,9 @@ from pydantic_settings import (
 
 from platonicam.errors import PlatonicamError
 
+# Re-exported: the [mqtt] section is the bridge's own settings model.
+from platonicam.events.mqtt import MqttSettings as MqttSettings
+
 #: The variable that names the config file when no path is given.
 CONFIG_FILE_VARIABLE: Final = "PLATONICAM_CONFIG"
 
@@ -119,11 +122,25 @@ class TlsSettings(_Section):
     key_file: Path | None = None
 
 
-class MqttSettings(_Section):
-    """The event bridge's broker (``mqtt://host:1883``); empty disables the bridge."""
+class EventsSettings(_Section):
+    """Event collection and storage.
 
-    url: str = ""
-    topic_prefix: str = "platonicam"
+    ``retention_days``: stored events older than this are deleted, checked
+    every ``retention_interval`` seconds. ``topic_filter``: the ConcreteSet
+    expression each camera is subscribed with (empty: every topic).
+    ``termination``/``pull_timeout``: PullPoint subscription lifetime and
+    PullMessages wait (seconds). ``reconcile_interval``: how often (seconds)
+    the registered cameras are compared with the running subscriptions.
+    """
+
+    retention_days: float = Field(default=30.0, gt=0)
+    retention_interval: float = Field(default=3600.0, gt=0)
+    topic_filter: str = ""
+    termination: float = Field(default=60.0, ge=1)
+    pull_timeout: float = Field(default=5.0, gt=0, le=60)
+    reconcile_interval: float = Field(default=5.0, gt=0)
+    backoff_initial: float = Field(default=1.0, gt=0)
+    backoff_max: float = Field(default=60.0, gt=0)
 
 
 def default_data_dir() -> Path:
@@ -163,7 +180,9 @@ class Settings(BaseSettings):
     auth: AuthSettings = Field(default_factory=AuthSettings)
     discovery: DiscoverySettings = Field(default_factory=DiscoverySettings)
     tls: TlsSettings = Field(default_factory=TlsSettings)
+    #: The MQTT bridge (``platonicam.events.mqtt``); ``PLATONICAM_MQTT__URL`` enables it.
     mqtt: MqttSettings = Field(default_factory=MqttSettings)
+    events: EventsSettings = Field(default_factory=EventsSettings)
     #: A Fernet key (urlsafe base64, 32 bytes) for camera passwords; empty: the
     #: file ``credentials.key`` in the data folder.
     credentials_key: SecretStr | None = None

@@ -41,6 +41,15 @@ def serve(
     config: Annotated[
         Path | None, typer.Option("--config", help="TOML config file (or $PLATONICAM_CONFIG).")
     ] = None,
+    mqtt_url: Annotated[
+        str | None,
+        typer.Option(
+            "--mqtt-url",
+            metavar="URL",
+            help="Publish events to this broker: mqtt[s]://[USER:PASS@]HOST[:PORT] "
+            "(or $PLATONICAM_MQTT__URL).",
+        ),
+    ] = None,
 ) -> None:
     """Run the PlatoniCam service: REST API, jobs, and the docs at /docs."""
     from platonicam.config import ConfigError, load_settings
@@ -59,6 +68,10 @@ def serve(
                 data_dir=data_dir,
                 http=settings.http.model_copy(update=http).model_dump(),
             )
+        if mqtt_url is not None:
+            from platonicam.service.events import with_mqtt_url
+
+            settings = with_mqtt_url(settings, mqtt_url)
         asyncio.run(_run(settings, demo=demo))
     except (ConfigError, PlatonicamError, OSError) as error:
         typer.echo(f"error: {error}", err=True)

@@ -37,6 +37,7 @@ from platonicam.service.cameras import CameraManager, Discovery, TransportFactor
 from platonicam.service.demo import DemoDevice
 from platonicam.service.deps import ServiceContext
 from platonicam.service.errors import install_error_handlers
+from platonicam.service.events import EventsSupervisor
 from platonicam.service.jobs.runner import ApplyRunner
 from platonicam.service.jobs.sql_store import SqlJobStore
 from platonicam.service.optimize import Recommender, RuleBasedRecommender
@@ -46,10 +47,12 @@ from platonicam.service.routers import (
     auth,
     cameras,
     discover,
+    events,
     health,
     media,
     optimize,
     ptz,
+    streams,
     users,
 )
 from platonicam.store.database import Database
@@ -145,7 +148,10 @@ async def build_context(
         data_dir=data_dir,
         tls=settings.tls,
         transport_factory=camera_transport,
-        clock=clock,
+        # Cameras live in real time: their clock offset (and the skew a refused
+        # password is checked for) is measured against the host's clock, even
+        # when tests drive token expiry with a fake one.
+        clock=SystemClock(),
     )
     return ServiceContext(
         settings=settings,
@@ -216,6 +222,11 @@ def create_app(
             async with AsyncExitStack() as stack:
                 if demo:
                     app.state.demo = await stack.enter_async_context(DemoDevice(context))
+                # After the demo device registered itself, so it is subscribed at once.
+                app.state.events = await stack.enter_async_context(
+                    EventsSupervisor.for_context(context)
+                )
+                app.state.media = await stack.enter_async_context(streams.media_gateway(context))
                 yield
         finally:
             await context.runner.aclose()
@@ -239,4 +250,7 @@ def create_app(
     app.include_router(optimize.router)
     app.include_router(ptz.router)
     app.include_router(media.router)
+    app.include_router(events.router)
+    app.include_router(streams.router)
+    app.include_router(streams.pages)
     return app

@@ -160,3 +160,34 @@ class AuditRow(Base):
     action: Mapped[str] = mapped_column(String(64))
     camera_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
     summary: Mapped[str] = mapped_column(Text)
+
+
+class EventRow(Base):
+    """One normalized camera event (``platonicam.events.model.Event``), kept for
+    ``GET /api/events`` until the retention deletes it.
+
+    ``id`` orders rows as they were stored and breaks ties between equal
+    ``time`` values in keyset paging; ``time`` is the camera's ``UtcTime`` (or
+    when we received the event). ``source``/``data`` are the SimpleItems as
+    JSON objects of strings; ``payload`` is the notification XML as received.
+    """
+
+    __tablename__ = "events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    camera_id: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(32))
+    topic: Mapped[str] = mapped_column(String(512))
+    raw_topic: Mapped[str] = mapped_column(String(512))
+    state: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    property_operation: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    source: Mapped[dict[str, JsonValue]] = mapped_column(JSON, default=dict)
+    data: Mapped[dict[str, JsonValue]] = mapped_column(JSON, default=dict)
+    time: Mapped[datetime] = mapped_column(UtcDateTime)
+    payload: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+    __table_args__ = (
+        # Listing newest first, all cameras or one camera; retention by time.
+        Index("ix_events_time_id", "time", "id"),
+        Index("ix_events_camera_id_time_id", "camera_id", "time", "id"),
+    )

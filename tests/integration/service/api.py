@@ -169,7 +169,9 @@ class LightDevice:
         await self.task
 
 
-async def light_device(data_dir: Path, wrap: object = None) -> LightDevice:
+async def light_device(
+    data_dir: Path, wrap: object = None, password: str = DEVICE_PASSWORD
+) -> LightDevice:
     """A reference device app with the admin ``DEVICE_USER``; ``wrap`` (an ASGI
     middleware factory) may stand between the server and the app."""
     state = DeviceState.load(data_dir)
@@ -177,7 +179,7 @@ async def light_device(data_dir: Path, wrap: object = None) -> LightDevice:
         state, NullStreams(rtsp_port=8554), DeviceOptions(clock=SystemClock(), reboot_delay=0.0)
     )
     if not state.users.users:
-        app.device.users.create([User(DEVICE_USER, UserLevel.ADMINISTRATOR, DEVICE_PASSWORD)])
+        app.device.users.create([User(DEVICE_USER, UserLevel.ADMINISTRATOR, password)])
     await app.device.start()
     served = wrap(app) if callable(wrap) else app
     server, task, port = await serve(served)  # type: ignore[arg-type]
@@ -219,7 +221,9 @@ class FailingImaging:
 
     async def __call__(self, scope: dict[str, object], receive: object, send: object) -> None:
         app = self.app
-        assert callable(app) and callable(receive) and callable(send)
+        assert callable(app)
+        assert callable(receive)
+        assert callable(send)
         if scope["type"] != "http":
             await app(scope, receive, send)
             return

@@ -8,7 +8,16 @@ from sqlalchemy import Connection, inspect
 from platonicam.store.database import Database, DatabaseError, head_revision
 from platonicam.store.tables import Base
 
-TABLES = {"alembic_version", "users", "grants", "refresh_tokens", "cameras", "jobs", "audit_log"}
+TABLES = {
+    "alembic_version",
+    "users",
+    "grants",
+    "refresh_tokens",
+    "cameras",
+    "jobs",
+    "audit_log",
+    "events",
+}
 
 
 def _schema(connection: Connection) -> dict[str, set[str]]:
@@ -24,7 +33,7 @@ async def test_migrations_create_the_schema_and_are_idempotent(database_url: str
     try:
         assert await db.revision() is None
         await db.migrate()
-        assert await db.revision() == head_revision() == "0001"
+        assert await db.revision() == head_revision() == "0002"
         async with db.engine.connect() as connection:
             first = await connection.run_sync(_schema)
         assert set(first) == TABLES
@@ -33,7 +42,7 @@ async def test_migrations_create_the_schema_and_are_idempotent(database_url: str
             assert first[table.name] == {c.name for c in table.columns}, table.name
 
         await db.migrate()  # a second start: nothing to do, nothing changes
-        assert await db.revision() == "0001"
+        assert await db.revision() == "0002"
         async with db.engine.connect() as connection:
             assert await connection.run_sync(_schema) == first
     finally:

@@ -1,0 +1,638 @@
+"""One camera's hub: access units in, ready-made fMP4 parts out, shared by every viewer.
+
+Strategy:
+
+* **Subscribe once.** The hub holds a single subscription to its camera's
+  stream (an :class:`~platonicam.media.ingest.Ingest`, or anything with
+  ``subscribe()`` and ``description``), runs the LL-HLS
+  :class:`~platonicam.media.parts.Partitioner` and muxes each part into an
+  fMP4 fragment exactly once (:attr:`Hub.muxed` counts them). MSE viewers and
+  HLS requests then hand out the same ``bytes`` objects: the cost of a viewer
+  is a socket write, never a mux.
+* **Keep the last GOP(s).** Parts are kept for the playlist's sliding window
+  and, whatever the camera's GOP length, back to the newest part that starts
+  with a keyframe. A new viewer starts at once from that part
+  (:meth:`Hub.viewer`): no waiting for the next keyframe.
+* **Epochs.** Everything one init segment describes is an :class:`Epoch`. A
+  new stream generation (other parameter sets, codec or size), or a gap in the
+  timeline (the camera dropped and came back, or frames were lost) starts a new
+  epoch: a new init segment, a new partitioner and a new playlist whose media
+  sequence numbers carry on from the old one, and part and segment names that
+  carry the epoch, so a name is never reused for other bytes.
+* **Blocking reload.** A playlist request for a part that does not exist yet
+  waits on an asyncio event for that part (:meth:`Hub.wait_for`), which is set
+  the moment the part is published; a request too far ahead is refused by
+  :meth:`~platonicam.media.hls.Playlist.reload_decision`.
+* **Slow viewers.** A :class:`HubViewer` is a cursor into the hub's parts,
+  not a queue: a viewer that falls more than ``max_lag`` behind the live edge
+  jumps forward to the newest keyframe part (counted in
+  :attr:`HubViewer.skipped`), so memory never grows with a slow client.
+
+Nothing here decodes video; nothing here does network I/O.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections import deque
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Final, Protocol
+
+from platonicam.errors import PlatonicamError
+from platonicam.media.errors import MediaError
+from platonicam.media.fmp4 import init_segment, mime_type
+from platonicam.media.hls import Playlist, ReloadDecision
+from platonicam.media.parts import Part, Partitioner, choose_part_target
+from platonicam.rtsp.sei import H264_NAL_SEI, H265_NAL_PREFIX_SEI, parse_latency_sei
+from platonicam.rtsp.stream import VIDEO_CLOCK_RATE, AccessUnit, StreamDescription, VideoCodec
+
+__all__ = ["Epoch", "Hub", "HubStats", "HubViewer", "MediaPart", "StreamSource"]
+
+log = logging.getLogger(__name__)
+
+#: Segments end at the first keyframe after this many seconds...
+SEGMENT_TARGET: Final = 2.0
+#: ... and never last longer than this (EXT-X-TARGETDURATION), whatever the GOP.
+MAX_SEGMENT: Final = 4
+#: Complete segments listed in the playlist (and kept in memory).
+WINDOW: Final = 6
+#: Default seconds a viewer may lag behind the live edge before it skips to a keyframe.
+DEFAULT_MAX_LAG: Final = 2.0
+#: Frame rate assumed when the description does not state one.
+FALLBACK_FPS: Final = 25.0
+
+
+class StreamSource(Protocol):
+    """What the hub reads: a :class:`~platonicam.rtsp.stream.LiveStream` (``Ingest`` fits).
+
+    ``description`` may raise until the first connection; the hub reads it only
+    after a unit has arrived.
+    """
+
+    @property
+    def description(self) -> StreamDescription: ...
+
+    def subscribe(self) -> AsyncIterator[AccessUnit]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Epoch:
+    """What one init segment describes: ``init`` is the segment, ``mime`` the MSE type.
+
+    ``message`` is the JSON text an MSE viewer receives before ``init``
+    (encoded once here, sent to every viewer as is).
+    """
+
+    number: int
+    generation: int
+    description: StreamDescription
+    init: bytes
+    mime: str
+    width: int
+    height: int
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class MediaPart:
+    """A published part: its fMP4 fragment and where it sits.
+
+    ``order`` counts every part the hub published (across epochs) from 0;
+    ``media_sequence``/``index`` name it in its epoch's playlist; ``duration``
+    and ``start`` (the hub's running timeline) are 90 kHz ticks; ``stamp`` is
+    the Unix time its first access unit was captured, from the latency SEI
+    the unit carries (:mod:`platonicam.rtsp.sei`) or else the unit's own
+    wall clock. ``message`` is the JSON side message MSE viewers get before
+    ``data``.
+    """
+
+    order: int
+    epoch: int
+    media_sequence: int
+    index: int
+    duration: int
+    start: int
+    independent: bool
+    ends_segment: bool
+    stamp: float
+    data: bytes
+    message: str
+
+    @property
+    def end(self) -> int:
+        """``start + duration``: where the next part begins on the hub's timeline."""
+        return self.start + self.duration
+
+
+@dataclass(frozen=True, slots=True)
+class HubStats:
+    """What the hub did: parts published and muxed, bytes muxed and sent, viewers skipped."""
+
+    parts: int
+    muxed: int
+    bytes_muxed: int
+    bytes_sent: int
+    epochs: int
+    skips: int
+    mse_viewers: int
+
+
+def unit_stamp(unit: AccessUnit, codec: VideoCodec) -> float:
+    """The capture time of ``unit``: its latency SEI if it has one, else ``unit.wallclock``."""
+    for nal in unit.nal_units:
+        if not nal:
+            continue
+        if codec is VideoCodec.H264:
+            is_sei = nal[0] & 0x1F == H264_NAL_SEI
+        else:
+            is_sei = (nal[0] >> 1) & 0x3F == H265_NAL_PREFIX_SEI
+        if is_sei:
+            stamp = parse_latency_sei(nal, codec)
+            if stamp is not None:
+                return stamp
+    return unit.wallclock
+
+
+class _EpochState:
+    """The mutable side of an epoch: its partitioner, playlist and timing."""
+
+    __slots__ = ("epoch", "frame", "last_timestamp", "partitioner", "playlist")
+
+    def __init__(self, epoch: Epoch, first_media_sequence: int) -> None:
+        fps = epoch.description.fps if epoch.description.fps > 0 else FALLBACK_FPS
+        part_target = choose_part_target(fps)
+        self.epoch = epoch
+        self.frame = max(1, round(VIDEO_CLOCK_RATE / fps))
+        self.partitioner = Partitioner(
+            part_target=part_target,
+            segment_target=round(SEGMENT_TARGET * VIDEO_CLOCK_RATE),
+            frame_duration=self.frame,
+            max_segment=MAX_SEGMENT * VIDEO_CLOCK_RATE,
+            first_media_sequence=first_media_sequence,
+        )
+        self.playlist = Playlist(
+            target_duration=MAX_SEGMENT,
+            part_target=part_target,
+            window=WINDOW,
+            init_uri=f"init-{epoch.number}.mp4",
+            segment_uri=f"s{epoch.number}-{{msn}}.m4s",
+            part_uri=f"p{epoch.number}-{{msn}}.{{part}}.m4s",
+            first_media_sequence=first_media_sequence,
+        )
+        self.last_timestamp: int | None = None
+
+
+class Hub:
+    """The live parts of one camera (see the module docstring).
+
+    ``max_lag`` (seconds) is how far behind the live edge a viewer may fall
+    before it skips to the newest keyframe part. ``stamp`` reads the capture
+    time of an access unit (default :func:`unit_stamp`).
+    """
+
+    def __init__(
+        self,
+        camera_id: str,
+        source: StreamSource,
+        *,
+        max_lag: float = DEFAULT_MAX_LAG,
+        stamp: Callable[[AccessUnit, VideoCodec], float] = unit_stamp,
+    ) -> None:
+        self.camera_id = camera_id
+        self.source = source
+        self.max_lag = max_lag
+        self._stamp = stamp
+        self._state: _EpochState | None = None
+        self._epochs: dict[int, Epoch] = {}
+        self._epoch_count = 0
+        self._parts: deque[MediaPart] = deque()
+        self._by_name: dict[tuple[int, int, int], MediaPart] = {}
+        self._order = 0
+        self._timeline = 0
+        self._latest_key: MediaPart | None = None
+        self._latest_key_unit: tuple[AccessUnit, StreamDescription] | None = None
+        self._new_part = asyncio.Event()
+        self._waiters: dict[tuple[int, int | None], asyncio.Event] = {}
+        self._task: asyncio.Task[None] | None = None
+        self._closed = False
+        self._muxed = 0
+        self._bytes = 0
+        self._skips = 0
+        #: Open MSE connections and bytes handed to viewers: the outputs keep these up to date.
+        self.mse_viewers = 0
+        self.bytes_sent = 0
+
+    # -- life cycle ------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Subscribe to the source (once; later calls do nothing)."""
+        if self._task is None and not self._closed:
+            self._task = asyncio.get_running_loop().create_task(
+                self._run(), name=f"hub-{self.camera_id}"
+            )
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    async def close(self) -> None:
+        """Stop reading the source and wake every waiter (viewers then end). Idempotent."""
+        self._closed = True
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._wake_all()
+
+    async def _run(self) -> None:
+        units = self.source.subscribe()
+        try:
+            async for unit in units:
+                self.push(unit)
+        finally:
+            aclose = getattr(units, "aclose", None)
+            if aclose is not None:
+                with contextlib.suppress(PlatonicamError, OSError):
+                    await aclose()
+            self._closed = True
+            self._wake_all()
+
+    def _wake_all(self) -> None:
+        for event in self._waiters.values():
+            event.set()
+        self._waiters.clear()
+        self._new_part.set()
+        self._new_part = asyncio.Event()
+
+    # -- ingest ------------------------------------------------------------------------
+
+    def push(self, unit: AccessUnit) -> list[MediaPart]:
+        """Take the next access unit; returns the parts it completed (already published).
+
+        A unit of a new generation, or one after a gap in the timeline, closes
+        the current epoch; the next keyframe opens a new one. Units before the
+        first keyframe of an epoch are dropped (nothing could decode them).
+        """
+        state = self._state
+        published: list[MediaPart] = []
+        if state is not None:
+            gap = (
+                state.last_timestamp is not None
+                and unit.timestamp - state.last_timestamp > state.partitioner.part_target // 2
+            )
+            if unit.generation != state.epoch.generation or gap:
+                published += self._finish_epoch(state)
+                state = self._state = None
+        if state is None:
+            if not unit.keyframe:
+                return published
+            state = self._open_epoch(unit)
+            if state is None:
+                return published
+        state.last_timestamp = unit.timestamp
+        if unit.keyframe:
+            self._latest_key_unit = (unit, state.epoch.description)
+        try:
+            parts = state.partitioner.push(unit)
+        except MediaError as exc:  # pragma: no cover - the gap check above prevents it
+            log.warning("camera %s: %s; starting a new epoch", self.camera_id, exc)
+            self._state = None
+            return published
+        for part in parts:
+            published.append(self._publish(state, part))
+        return published
+
+    def _open_epoch(self, unit: AccessUnit) -> _EpochState | None:
+        try:
+            description = self.source.description
+        except PlatonicamError as exc:  # pragma: no cover - a source that has units has one
+            log.warning("camera %s: no stream description: %s", self.camera_id, exc)
+            return None
+        if description.generation != unit.generation:
+            # The description changed again since this unit was sent: wait for the next keyframe.
+            return None
+        try:
+            init = init_segment(description)
+            mime = mime_type(description)
+        except MediaError as exc:
+            log.warning("camera %s: cannot mux this stream: %s", self.camera_id, exc)
+            return None
+        number = self._epoch_count
+        self._epoch_count += 1
+        width, height = _init_size(init, description)
+        message = json.dumps(
+            {
+                "type": "init",
+                "mime": mime,
+                "epoch": number,
+                "codec": description.codec.value,
+                "width": width,
+                "height": height,
+                "fps": description.fps,
+            },
+            separators=(",", ":"),
+        )
+        epoch = Epoch(number, unit.generation, description, init, mime, width, height, message)
+        self._epochs[number] = epoch
+        first_msn = 0
+        previous = self._parts[-1] if self._parts else None
+        if previous is not None:
+            first_msn = previous.media_sequence + 1
+        state = _EpochState(epoch, first_msn)
+        self._state = state
+        log.info("camera %s: epoch %d (%s)", self.camera_id, number, mime)
+        return state
+
+    def _finish_epoch(self, state: _EpochState) -> list[MediaPart]:
+        published = [self._publish(state, part) for part in state.partitioner.flush()]
+        # Requests blocked on the old epoch re-read the new one.
+        for event in self._waiters.values():
+            event.set()
+        self._waiters.clear()
+        return published
+
+    def _publish(self, state: _EpochState, part: Part) -> MediaPart:
+        codec = state.epoch.description.codec
+        data = part.fragment(codec)
+        self._muxed += 1
+        stamp = self._stamp(part.units[0].unit, codec)
+        epoch = state.epoch.number
+        message = json.dumps(
+            {
+                "type": "part",
+                "epoch": epoch,
+                "msn": part.media_sequence,
+                "part": part.index,
+                "duration": part.duration / VIDEO_CLOCK_RATE,
+                "independent": part.independent,
+                "stamp": stamp,
+            },
+            separators=(",", ":"),
+        )
+        media = MediaPart(
+            order=self._order,
+            epoch=epoch,
+            media_sequence=part.media_sequence,
+            index=part.index,
+            duration=part.duration,
+            start=self._timeline,
+            independent=part.independent,
+            ends_segment=part.ends_segment,
+            stamp=stamp,
+            data=data,
+            message=message,
+        )
+        self._order += 1
+        self._timeline += part.duration
+        self._bytes += len(data)
+        state.playlist.add_part(
+            part.media_sequence,
+            part.index,
+            part.duration,
+            independent=part.independent,
+            ends_segment=part.ends_segment,
+            wallclock=stamp,
+        )
+        self._parts.append(media)
+        self._by_name[(epoch, part.media_sequence, part.index)] = media
+        if media.independent:
+            self._latest_key = media
+        self._prune(state)
+        for key, event in list(self._waiters.items()):
+            if state.playlist.reload_decision(*key) is not ReloadDecision.WAIT:
+                event.set()
+                del self._waiters[key]
+        self._new_part.set()
+        self._new_part = asyncio.Event()
+        return media
+
+    def _prune(self, state: _EpochState) -> None:
+        """Drop parts that left the playlist window, but never the newest keyframe part."""
+        segments = state.playlist.segments
+        first_msn = segments[0].media_sequence if segments else state.playlist.next_part[0]
+        keep_from = self._latest_key.order if self._latest_key is not None else self._order
+        horizon = self._timeline - WINDOW * MAX_SEGMENT * VIDEO_CLOCK_RATE
+        while self._parts:
+            oldest = self._parts[0]
+            if oldest.epoch == state.epoch.number:
+                listed = oldest.media_sequence >= first_msn
+            else:
+                # A player may still fetch what the old epoch's last playlist listed.
+                listed = oldest.end > horizon
+            if listed or oldest.order >= keep_from:
+                break
+            self._parts.popleft()
+            del self._by_name[(oldest.epoch, oldest.media_sequence, oldest.index)]
+            # Parts are in order, so the epoch of the new oldest part is the oldest still used.
+            still_used = self._parts[0].epoch if self._parts else state.epoch.number
+            for number in [n for n in self._epochs if n < still_used]:
+                del self._epochs[number]
+
+    # -- what outputs read ---------------------------------------------------------------
+
+    @property
+    def epoch(self) -> Epoch | None:
+        """The current epoch, ``None`` before the first keyframe."""
+        return self._state.epoch if self._state is not None else None
+
+    @property
+    def playlist(self) -> Playlist | None:
+        """The current epoch's playlist, ``None`` before the first keyframe."""
+        return self._state.playlist if self._state is not None else None
+
+    @property
+    def muxed(self) -> int:
+        """How many fragments were muxed: one per part, whatever the number of viewers."""
+        return self._muxed
+
+    @property
+    def latest_keyframe_part(self) -> MediaPart | None:
+        """The newest part that starts with a keyframe (where a new viewer starts)."""
+        return self._latest_key
+
+    @property
+    def latest_keyframe(self) -> tuple[AccessUnit, StreamDescription] | None:
+        """The newest keyframe access unit and the description it decodes with (snapshots)."""
+        return self._latest_key_unit
+
+    @property
+    def newest(self) -> MediaPart | None:
+        return self._parts[-1] if self._parts else None
+
+    def parts(self) -> tuple[MediaPart, ...]:
+        """Every part kept in memory, oldest first."""
+        return tuple(self._parts)
+
+    def epoch_by_number(self, number: int) -> Epoch | None:
+        return self._epochs.get(number)
+
+    def part(self, epoch: int, media_sequence: int, index: int) -> MediaPart | None:
+        """A kept part by its playlist name, or ``None``."""
+        return self._by_name.get((epoch, media_sequence, index))
+
+    def segment(self, epoch: int, media_sequence: int) -> bytes | None:
+        """A complete segment (its parts' fragments, concatenated) or ``None``."""
+        found = [p for p in self._parts if p.epoch == epoch and p.media_sequence == media_sequence]
+        if not found or not found[-1].ends_segment or found[0].index != 0:
+            return None
+        return b"".join(p.data for p in found)
+
+    def stats(self) -> HubStats:
+        return HubStats(
+            parts=self._order,
+            muxed=self._muxed,
+            bytes_muxed=self._bytes,
+            bytes_sent=self.bytes_sent,
+            epochs=self._epoch_count,
+            skips=self._skips,
+            mse_viewers=self.mse_viewers,
+        )
+
+    async def wait_ready(self, timeout: float) -> Epoch:
+        """The current epoch once it has a first part; ``TimeoutError`` after ``timeout`` s.
+
+        Raises :class:`MediaError` when the hub closes first.
+        """
+        async with asyncio.timeout(timeout):
+            while (
+                self._state is None
+                or self.newest is None
+                or self.newest.epoch != (self._state.epoch.number)
+            ):
+                if self._closed:
+                    raise MediaError(f"the stream of camera {self.camera_id} ended")
+                await self._new_part.wait()
+        return self._state.epoch
+
+    async def wait_for(self, msn: int | None, part: int | None, timeout: float) -> ReloadDecision:
+        """Wait until the current playlist satisfies ``_HLS_msn``/``_HLS_part`` (blocking reload).
+
+        Returns READY (render now), BAD_REQUEST (answer 400) or, once the hub
+        has closed, WAIT (answer 503); raises
+        ``TimeoutError`` when ``timeout`` seconds pass first (answer 503).
+        Each awaited part has one :class:`asyncio.Event`, shared by every
+        request for it and set when the part is published.
+        """
+        async with asyncio.timeout(timeout):
+            while True:
+                state = self._state
+                if state is None:
+                    await self._new_part.wait()
+                    continue
+                decision = state.playlist.reload_decision(msn, part)
+                if decision is not ReloadDecision.WAIT or self._closed:
+                    return decision
+                key = (msn if msn is not None else 0, part)
+                event = self._waiters.get(key)
+                if event is None:
+                    event = self._waiters[key] = asyncio.Event()
+                await event.wait()
+
+    def waiting(self) -> int:
+        """How many distinct parts blocked playlist requests are waiting for."""
+        return len(self._waiters)
+
+    def viewer(self, max_lag: float | None = None) -> HubViewer:
+        """A new cursor that starts at the newest keyframe part (see :class:`HubViewer`)."""
+        return HubViewer(self, self.max_lag if max_lag is None else max_lag)
+
+    # -- used by viewers ---------------------------------------------------------------
+
+    def _after(self, order: int) -> MediaPart | None:
+        if not self._parts:
+            return None
+        index = order - self._parts[0].order
+        if 0 <= index < len(self._parts):
+            return self._parts[index]
+        return None
+
+    def _count_skip(self) -> None:
+        self._skips += 1
+
+
+class HubViewer:
+    """One viewer's position in a hub: yields an :class:`Epoch` whenever the epoch changes,
+    then the parts in order.
+
+    Starts at the newest keyframe part. When the live edge gets more than
+    ``max_lag`` seconds ahead of the viewer's next part (or that part has
+    already left memory), it jumps to the newest keyframe part after its
+    position; :attr:`skipped` counts the parts jumped over. It holds no parts
+    itself: a slow viewer costs nothing but its socket's buffer.
+    """
+
+    def __init__(self, hub: Hub, max_lag: float) -> None:
+        self._hub = hub
+        self._max_lag = round(max_lag * VIDEO_CLOCK_RATE)
+        self._next: int | None = None
+        self._epoch: int | None = None
+        self.skipped = 0
+        self.sent = 0
+
+    async def next(self) -> Epoch | MediaPart | None:
+        """The next thing to send; ``None`` once the hub has closed."""
+        hub = self._hub
+        while True:
+            if self._next is None:
+                start = hub.latest_keyframe_part
+                if start is not None:
+                    self._next = start.order
+            if self._next is not None:
+                item = self._take()
+                if item is not None:
+                    return item
+            if hub.closed:
+                return None
+            await hub._new_part.wait()
+
+    def _take(self) -> Epoch | MediaPart | None:
+        hub = self._hub
+        assert self._next is not None
+        newest = hub.newest
+        if newest is None or self._next > newest.order:
+            return None
+        part = hub._after(self._next)
+        behind = part is None or newest.end - part.start > self._max_lag
+        if behind:
+            key = hub.latest_keyframe_part
+            if key is not None and key.order > self._next:
+                self.skipped += key.order - self._next
+                hub._count_skip()
+                self._next = key.order
+                part = key
+            elif part is None:
+                # Gone from memory and no newer keyframe: the newest keyframe is all there is.
+                part = key
+                if part is None:
+                    return None
+                self._next = part.order
+        assert part is not None
+        if part.epoch != self._epoch:
+            epoch = hub.epoch_by_number(part.epoch)
+            if epoch is None:  # pragma: no cover - an epoch stays while its parts do
+                self._next = part.order + 1
+                return None
+            self._epoch = part.epoch
+            return epoch
+        self._next = part.order + 1
+        self.sent += 1
+        return part
+
+
+def _init_size(init: bytes, description: StreamDescription) -> tuple[int, int]:
+    """Width and height as the init segment states them (the SPS's, cropping applied)."""
+    marker = init.find(b"tkhd")
+    if marker < 0:  # pragma: no cover - init_segment always writes one
+        return description.width, description.height
+    # tkhd v0 (14496-12 8.3.2): 84 bytes after the type; width and height (16.16) end it.
+    end = marker + 4 + 84
+    width = int.from_bytes(init[end - 8 : end - 6], "big")
+    height = int.from_bytes(init[end - 4 : end - 2], "big")
+    if width and height:
+        return width, height
+    return description.width, description.height  # pragma: no cover

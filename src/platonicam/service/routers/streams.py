@@ -1,0 +1,472 @@
+"""Live video in the service: the stream list, LL-HLS and HLS, MSE over WebSocket, snapshots,
+stream stats, and the watch page.
+
+Every media endpoint accepts either a short-lived media token for that camera
+(``?token=``, from ``GET /api/cameras/{id}/stream``: what players and
+``<video>``/WebSocket URLs can carry) or a session (``Authorization: Bearer``
+with a grant on the camera). The camera's own stream URL and password stay
+inside the gateway's feed: no response here contains them.
+
+Routes, under ``/api/cameras/{camera_id}``:
+
+- ``GET /stream``: every way to watch, with URLs that carry a fresh media token;
+- ``GET /stream/stats``: state (idle, connecting, live, retrying, failed + reason)
+  and figures;
+- ``GET /hls/index.m3u8``: Low-Latency HLS, blocking reload on
+  ``_HLS_msn``/``_HLS_part``; ``GET /hls/plain.m3u8``: complete segments only;
+- ``GET /hls/init.mp4`` (current epoch), ``/hls/init-E.mp4``, ``/hls/sE-M.m4s``
+  (segments), ``/hls/pE-M.I.m4s`` (parts): served from memory, immutable;
+- ``WS /mse``: the MSE protocol of :mod:`platonicam.media.mse`;
+- ``GET /stream/snapshot.jpg``: the newest keyframe as JPEG, from the stream
+  (the ONVIF snapshot proxy stays at ``/snapshot.jpg``).
+
+And the watch page at ``/`` and ``/watch``, its files under ``/static/``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import re
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Annotated, Final
+
+from fastapi import APIRouter, Depends, Query, Request, Response, WebSocket
+from fastapi.responses import FileResponse
+from pydantic import BaseModel
+from starlette.websockets import WebSocketDisconnect
+
+from platonicam.config import Settings
+from platonicam.errors import PlatonicamError
+from platonicam.media import hls
+from platonicam.media.errors import MediaError
+from platonicam.media.gateway import Feed, Gateway
+from platonicam.media.hub import Hub
+from platonicam.media.ingest import Ingest
+from platonicam.media.mse import stream_mse
+from platonicam.media.snapshot import SnapshotError
+from platonicam.media.tokens import MediaTokenError, MediaTokens
+from platonicam.onvif.errors import OnvifError
+from platonicam.rtsp.client import RtspCredentials
+from platonicam.service.auth import InvalidToken
+from platonicam.service.cameras import main_profile
+from platonicam.service.deps import Context, ServiceContext, bearer, may_use_camera
+from platonicam.service.errors import PermissionDenied, Problem
+from platonicam.store.secrets import JWT_SECRET_FILE, generate_token_secret, read_or_create_secret
+
+__all__ = ["MediaAccess", "media_gateway", "pages", "router"]
+
+log = logging.getLogger(__name__)
+
+STATIC_DIR: Final = Path(__file__).resolve().parent.parent.parent / "web" / "static"
+_STATIC_TYPES: Final = {
+    "watch.html": "text/html; charset=utf-8",
+    "watch.js": "text/javascript; charset=utf-8",
+    "player.js": "text/javascript; charset=utf-8",
+    "app.css": "text/css; charset=utf-8",
+}
+PLAYLIST_TYPE: Final = "application/vnd.apple.mpegurl"
+#: Seconds a playlist request waits for the stream's first part.
+READY_TIMEOUT: Final = 15.0
+_PART_NAME: Final = re.compile(r"^p(\d{1,9})-(\d{1,12})\.(\d{1,6})\.m4s$")
+_SEGMENT_NAME: Final = re.compile(r"^s(\d{1,9})-(\d{1,12})\.m4s$")
+_INIT_NAME: Final = re.compile(r"^init(?:-(\d{1,9}))?\.mp4$")
+
+router = APIRouter(prefix="/api/cameras/{camera_id}", tags=["streams"])
+pages = APIRouter(tags=["web"], include_in_schema=False)
+
+
+# -- wiring ---------------------------------------------------------------------------
+
+
+def _media_secret(settings: Settings) -> bytes:
+    """The service's token-signing secret (the media keys are derived from it)."""
+    if settings.auth.secret is not None:
+        return settings.auth.secret.get_secret_value().encode("utf-8")
+    return read_or_create_secret(settings.data_dir / JWT_SECRET_FILE, generate_token_secret)
+
+
+class MediaAccess:
+    """The gateway and the media tokens, as the lifespan built them."""
+
+    def __init__(self, gateway: Gateway, tokens: MediaTokens) -> None:
+        self.gateway = gateway
+        self.tokens = tokens
+
+
+@contextlib.asynccontextmanager
+async def media_gateway(context: ServiceContext) -> AsyncIterator[MediaAccess]:
+    """The gateway of a running service: feeds open the registered cameras' main
+    profile stream with their stored credentials. Closed (every feed too) at exit."""
+
+    async def open_feed(camera_id: str) -> Feed:
+        await context.cameras.require(camera_id)
+        async with context.camera_manager.client(camera_id) as client:
+            profile = main_profile(await client.media.get_profiles())
+            if profile is None:
+                raise MediaError(f"camera {camera_id} has no video profile to stream")
+            uri = (await client.media.get_stream_uri(profile.token)).uri
+        login = await context.cameras.credentials(camera_id)
+        credentials = (
+            RtspCredentials(login.username, login.password or "") if login.username else None
+        )
+        return Ingest(camera_id, uri, credentials)
+
+    gateway = Gateway(open_feed)
+    access = MediaAccess(gateway, MediaTokens(_media_secret(context.settings), context.clock))
+    async with gateway:
+        yield access
+
+
+def get_access(request: Request) -> MediaAccess:
+    access = getattr(request.app.state, "media", None)
+    if not isinstance(access, MediaAccess):  # pragma: no cover - only outside the lifespan
+        raise RuntimeError("the media gateway is not started")
+    return access
+
+
+Access = Annotated[MediaAccess, Depends(get_access)]
+
+
+async def _authorize(
+    context: ServiceContext,
+    access: MediaAccess,
+    camera_id: str,
+    media_token: str | None,
+    session_token: str | None,
+) -> str:
+    """The user allowed to read ``camera_id``'s media; :class:`InvalidToken` (401) or
+    :class:`PermissionDenied` (403) otherwise."""
+    if media_token:
+        try:
+            return access.tokens.verify(media_token, camera_id).user
+        except MediaTokenError as exc:
+            raise InvalidToken(str(exc)) from None
+    if not session_token:
+        raise InvalidToken(
+            "media needs ?token= (from GET /api/cameras/{id}/stream) or a bearer token"
+        )
+    user = await context.tokens.user_for_access(session_token)
+    if not may_use_camera(user, camera_id):
+        raise PermissionDenied(f"user {user.name!r} has no grant for camera {camera_id!r}")
+    return user.name
+
+
+async def media_user(
+    camera_id: str,
+    context: Context,
+    access: Access,
+    session: Annotated[str | None, Depends(bearer)],
+    token: Annotated[str | None, Query(description="A media token for this camera.")] = None,
+) -> str:
+    return await _authorize(context, access, camera_id, token, session)
+
+
+MediaUser = Annotated[str, Depends(media_user)]
+
+
+def _problem(status: int, code: str, title: str, detail: str) -> Response:
+    return Problem(status, code, title, detail).response()
+
+
+async def _hub(access: MediaAccess, camera_id: str, request: Request, user: str) -> Hub:
+    hub = await access.gateway.hub(camera_id)
+    client = request.client.host if request.client else "?"
+    key = hashlib.sha256(f"{user}|{client}|{request.headers.get('user-agent', '')}".encode())
+    access.gateway.touch(camera_id, key.hexdigest()[:16])
+    return hub
+
+
+# -- the list of ways to watch -----------------------------------------------------------
+
+
+class HlsUrls(BaseModel):
+    low_latency: str
+    plain: str
+
+
+class StreamOut(BaseModel):
+    """Every way to watch a camera; each URL carries ``token`` (valid until ``expires``)."""
+
+    camera_id: str
+    token: str
+    expires: int
+    hls: HlsUrls
+    mse: str
+    snapshot: str
+    stats: str
+    rtsp: str | None = None
+
+
+class StreamStatsOut(BaseModel):
+    """State and figures of a camera's stream (see ``platonicam.media.gateway.CameraStats``)."""
+
+    camera_id: str
+    state: str
+    reason: str | None
+    bitrate_bps: float
+    fps: float
+    viewers: int
+    mse_viewers: int
+    hls_viewers: int
+    bytes_in: int
+    bytes_muxed: int
+    bytes_out: int
+    reconnects: int
+    parts: int
+    muxed: int
+    skips: int
+    mime: str | None
+    width: int | None
+    height: int | None
+
+
+@router.get("/stream")
+async def list_streams(
+    request: Request, context: Context, access: Access, user: MediaUser, camera_id: str
+) -> StreamOut:
+    """The URLs to watch the camera (HLS, LL-HLS, MSE WebSocket, snapshot), each with a
+    media token bound to this camera."""
+    await context.cameras.require(camera_id)
+    token = access.tokens.issue(camera_id, user)
+    grant = access.tokens.verify(token, camera_id)
+    base = str(request.base_url).rstrip("/") + f"/api/cameras/{camera_id}"
+    ws_base = "ws" + base.removeprefix("http")
+    query = f"?token={token}"
+    return StreamOut(
+        camera_id=camera_id,
+        token=token,
+        expires=grant.expires,
+        hls=HlsUrls(
+            low_latency=f"{base}/hls/index.m3u8{query}", plain=f"{base}/hls/plain.m3u8{query}"
+        ),
+        mse=f"{ws_base}/mse{query}",
+        snapshot=f"{base}/stream/snapshot.jpg{query}",
+        stats=f"{base}/stream/stats{query}",
+    )
+
+
+@router.get("/stream/stats")
+async def stream_stats(access: Access, user: MediaUser, camera_id: str) -> StreamStatsOut:
+    """Where the camera's stream is (``idle`` when nobody watches) and how it goes."""
+    stats = access.gateway.stats(camera_id)
+    return StreamStatsOut(**{name: getattr(stats, name) for name in StreamStatsOut.model_fields})
+
+
+@router.get(
+    "/stream/snapshot.jpg",
+    response_class=Response,
+    responses={200: {"content": {"image/jpeg": {}}, "description": "The newest keyframe."}},
+)
+async def stream_snapshot(
+    request: Request, context: Context, access: Access, user: MediaUser, camera_id: str
+) -> Response:
+    """The newest keyframe of the live stream as JPEG (decoded on request, cached a second)."""
+    await context.cameras.require(camera_id)
+    hub = await _hub(access, camera_id, request, user)
+    try:
+        await hub.wait_ready(READY_TIMEOUT)
+        jpeg = await access.gateway.snapshot(camera_id)
+    except (TimeoutError, SnapshotError, MediaError) as exc:
+        return _problem(503, "stream_unavailable", "No picture yet", str(exc) or "timed out")
+    return Response(jpeg, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=1"})
+
+
+# -- HLS ------------------------------------------------------------------------------------
+
+
+async def _ready_hub(
+    access: MediaAccess, camera_id: str, request: Request, user: str
+) -> Hub | Response:
+    try:
+        hub = await _hub(access, camera_id, request, user)
+        await hub.wait_ready(READY_TIMEOUT)
+    except TimeoutError:
+        return _problem(
+            503, "stream_unavailable", "The stream is not live", "no video arrived in time"
+        )
+    except (MediaError, OnvifError) as exc:
+        return _problem(503, "stream_unavailable", "The stream is not live", str(exc))
+    return hub
+
+
+async def _first_segment(hub: Hub) -> None:
+    """On a cold start, wait until the first segment is complete: a playlist of parts
+    only is valid LL-HLS, but a plain player (ffmpeg, an old TV) would see nothing."""
+    playlist = hub.playlist
+    assert playlist is not None
+    if not any(segment.complete for segment in playlist.segments):
+        with contextlib.suppress(TimeoutError):
+            await hub.wait_for(playlist.next_part[0], None, playlist.block_timeout)
+
+
+def _playlist_query(access: MediaAccess, camera_id: str, user: str, token: str | None) -> str:
+    # Players do not carry the playlist's query over to the URIs inside it.
+    return f"?token={token or access.tokens.issue(camera_id, user)}"
+
+
+@router.get("/hls/index.m3u8", response_class=Response)
+async def hls_playlist(
+    request: Request,
+    context: Context,
+    access: Access,
+    user: MediaUser,
+    camera_id: str,
+    token: str | None = None,
+    msn: Annotated[int | None, Query(alias="_HLS_msn")] = None,
+    part: Annotated[int | None, Query(alias="_HLS_part")] = None,
+) -> Response:
+    """The Low-Latency HLS media playlist; with ``_HLS_msn``/``_HLS_part`` it is held
+    until that part exists (400 when too far ahead, 503 after three target durations)."""
+    await context.cameras.require(camera_id)
+    ready = await _ready_hub(access, camera_id, request, user)
+    if isinstance(ready, Response):
+        return ready
+    hub = ready
+    cache = hls.PLAYLIST_CACHE_CONTROL
+    if msn is not None or part is not None:
+        playlist = hub.playlist
+        assert playlist is not None
+        try:
+            decision = await hub.wait_for(msn, part, playlist.block_timeout)
+        except TimeoutError:
+            decision = hls.ReloadDecision.WAIT
+        if decision is hls.ReloadDecision.BAD_REQUEST:
+            return _problem(
+                400, "bad_delivery_directive", "Bad request", f"_HLS_msn={msn} _HLS_part={part}"
+            )
+        if decision is hls.ReloadDecision.WAIT:
+            return _problem(503, "stream_unavailable", "Not produced in time", "try again")
+        cache = hls.BLOCKED_PLAYLIST_CACHE_CONTROL
+    else:
+        await _first_segment(hub)
+    playlist = hub.playlist
+    assert playlist is not None
+    text = playlist.render(query=_playlist_query(access, camera_id, user, token))
+    return Response(text, media_type=PLAYLIST_TYPE, headers={"Cache-Control": cache})
+
+
+@router.get("/hls/plain.m3u8", response_class=Response)
+async def hls_plain_playlist(
+    request: Request,
+    context: Context,
+    access: Access,
+    user: MediaUser,
+    camera_id: str,
+    token: str | None = None,
+) -> Response:
+    """A plain HLS media playlist (complete segments only), for players without LL-HLS."""
+    await context.cameras.require(camera_id)
+    ready = await _ready_hub(access, camera_id, request, user)
+    if isinstance(ready, Response):
+        return ready
+    hub = ready
+    await _first_segment(hub)
+    playlist = hub.playlist
+    assert playlist is not None
+    text = playlist.render_legacy(query=_playlist_query(access, camera_id, user, token))
+    return Response(
+        text, media_type=PLAYLIST_TYPE, headers={"Cache-Control": hls.PLAYLIST_CACHE_CONTROL}
+    )
+
+
+@router.get("/hls/{name}", response_class=Response)
+async def hls_media(
+    request: Request, access: Access, user: MediaUser, camera_id: str, name: str
+) -> Response:
+    """The init segment, a segment or a part, from memory (404 once it left the window)."""
+    hub = access.gateway.opened(camera_id)
+    if hub is None:
+        ready = await _ready_hub(access, camera_id, request, user)
+        if isinstance(ready, Response):
+            return ready
+        hub = ready
+    else:
+        access.gateway.touch(camera_id)
+    gone = _problem(404, "not_found", "Not found", f"{name} is not (or no longer) available")
+    if (match := _INIT_NAME.match(name)) is not None:
+        epoch = hub.epoch if match[1] is None else hub.epoch_by_number(int(match[1]))
+        if epoch is None:
+            return gone
+        cache = hls.INIT_CACHE_CONTROL if match[1] is None else hls.MEDIA_CACHE_CONTROL
+        return Response(epoch.init, media_type="video/mp4", headers={"Cache-Control": cache})
+    data: bytes | None = None
+    if (match := _PART_NAME.match(name)) is not None:
+        found = hub.part(int(match[1]), int(match[2]), int(match[3]))
+        if found is None and hub.epoch is not None and int(match[1]) == hub.epoch.number:
+            # A preload hint names the next part before it exists: hold until it does.
+            with contextlib.suppress(TimeoutError):
+                await hub.wait_for(int(match[2]), int(match[3]), hls_part_timeout(hub))
+            found = hub.part(int(match[1]), int(match[2]), int(match[3]))
+        data = found.data if found is not None else None
+    elif (match := _SEGMENT_NAME.match(name)) is not None:
+        data = hub.segment(int(match[1]), int(match[2]))
+    if data is None:
+        return gone
+    hub.bytes_sent += len(data)
+    return Response(
+        data, media_type="video/mp4", headers={"Cache-Control": hls.MEDIA_CACHE_CONTROL}
+    )
+
+
+def hls_part_timeout(hub: Hub) -> float:
+    playlist = hub.playlist
+    return playlist.block_timeout if playlist is not None else READY_TIMEOUT
+
+
+# -- MSE -------------------------------------------------------------------------------------
+
+
+@router.websocket("/mse")
+async def mse(websocket: WebSocket, camera_id: str, token: str | None = None) -> None:
+    """The MSE stream (see :mod:`platonicam.media.mse`). Refused (close 1008) without a
+    media token for this camera or a session with a grant on it."""
+    context = websocket.app.state.context
+    access = websocket.app.state.media
+    assert isinstance(context, ServiceContext)
+    assert isinstance(access, MediaAccess)
+    header = websocket.headers.get("authorization", "")
+    session = header[7:] if header.lower().startswith("bearer ") else None
+    try:
+        await _authorize(context, access, camera_id, token, session)
+        await context.cameras.require(camera_id)
+        hub = await access.gateway.hub(camera_id)
+    except (PlatonicamError, OnvifError) as exc:
+        log.info("MSE for camera %s refused: %s", camera_id, exc)
+        await websocket.close(code=1008, reason=str(exc)[:100])
+        return
+    await websocket.accept()
+    with contextlib.suppress(WebSocketDisconnect, RuntimeError, OSError):
+        await stream_mse(hub, websocket)
+        await websocket.close(code=1001)
+
+
+# -- the watch page --------------------------------------------------------------------------
+
+
+def _static(name: str) -> FileResponse:
+    return FileResponse(
+        STATIC_DIR / name, media_type=_STATIC_TYPES[name], headers={"Cache-Control": "no-cache"}
+    )
+
+
+@pages.get("/", response_class=FileResponse)
+async def index() -> FileResponse:
+    """The watch page."""
+    return _static("watch.html")
+
+
+@pages.get("/watch", response_class=FileResponse)
+async def watch() -> FileResponse:
+    """The watch page."""
+    return _static("watch.html")
+
+
+@pages.get("/static/{name}", response_class=Response)
+async def static(name: str) -> Response:
+    """The watch page's script and style (a fixed list: nothing else is served)."""
+    if name not in _STATIC_TYPES:
+        return _problem(404, "not_found", "Not found", f"no static file {name!r}")
+    return _static(name)

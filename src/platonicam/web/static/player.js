@@ -1,0 +1,198 @@
+// PlatoniCam players: MSE over WebSocket, and HLS (native) as the fallback. No build step.
+//
+// MSE protocol (see platonicam/media/mse.py): a JSON text message {"type":"init","mime":...},
+// then the init segment (binary); then for each part a JSON {"type":"part","stamp":...}
+// followed by the part's fMP4 fragment (binary). The SourceBuffer runs in "sequence" mode,
+// so a new epoch or a skip forward simply continues the timeline.
+//
+// Latency: each part's JSON carries the capture time ("stamp", Unix seconds) of its first
+// frame. When the part is appended we note where it landed on the media timeline; at the
+// playhead, latency = now - (stamp + (currentTime - partStart)).
+"use strict";
+
+class MsePlayer {
+  constructor(video, url, events) {
+    this.video = video;
+    this.url = url;
+    this.events = events; // {onStatus(text), onError(text), onCodec(mime)}
+    this.queue = []; // [{data, stamp}] waiting for the SourceBuffer
+    this.parts = []; // [{start, end, stamp}] on the media timeline
+    this.pendingStamp = null;
+    this.sourceBuffer = null;
+    this.mediaSource = null;
+    this.ws = null;
+    this.closed = false;
+    this.skippedParts = 0;
+    this.lastOrder = null;
+  }
+
+  start() {
+    if (!("MediaSource" in window)) {
+      this.events.onError("MediaSource is not supported by this browser");
+      return false;
+    }
+    this.ws = new WebSocket(this.url);
+    this.ws.binaryType = "arraybuffer";
+    this.ws.onmessage = (event) => this.onMessage(event);
+    this.ws.onclose = (event) => {
+      if (!this.closed) this.events.onStatus(`closed (${event.code} ${event.reason || ""})`);
+    };
+    this.ws.onerror = () => this.events.onError("the WebSocket failed");
+    return true;
+  }
+
+  stop() {
+    this.closed = true;
+    if (this.ws) this.ws.close();
+    if (this.mediaSource && this.mediaSource.readyState === "open") {
+      try { this.mediaSource.endOfStream(); } catch (e) { /* already ended */ }
+    }
+  }
+
+  onMessage(event) {
+    if (typeof event.data === "string") {
+      const message = JSON.parse(event.data);
+      if (message.type === "init") this.onInit(message);
+      else if (message.type === "part") this.onPart(message);
+      return;
+    }
+    this.queue.push({ data: event.data, stamp: this.pendingStamp });
+    this.pendingStamp = null;
+    this.pump();
+  }
+
+  onInit(message) {
+    const mime = message.mime;
+    this.events.onCodec(mime);
+    if (!MediaSource.isTypeSupported(mime)) {
+      this.events.onError(`MediaSource.isTypeSupported is false for ${mime}`);
+      this.stop();
+      return;
+    }
+    if (this.sourceBuffer) {
+      // A new epoch: same buffer, maybe another codec string.
+      if (this.mime !== mime && this.sourceBuffer.changeType) this.sourceBuffer.changeType(mime);
+      this.mime = mime;
+      return;
+    }
+    this.mime = mime;
+    this.mediaSource = new MediaSource();
+    this.mediaSource.addEventListener("sourceopen", () => {
+      this.sourceBuffer = this.mediaSource.addSourceBuffer(mime);
+      this.sourceBuffer.mode = "sequence";
+      this.sourceBuffer.addEventListener("updateend", () => this.onAppended());
+      this.pump();
+    }, { once: true });
+    this.video.src = URL.createObjectURL(this.mediaSource);
+    this.video.play().catch(() => { /* autoplay waits for data */ });
+  }
+
+  onPart(message) {
+    this.pendingStamp = message.stamp;
+    if (this.lastOrder !== null && message.independent && message.msn > this.lastOrder + 1) {
+      this.skippedParts += 1;
+    }
+    this.lastOrder = message.msn;
+  }
+
+  pump() {
+    const buffer = this.sourceBuffer;
+    if (!buffer || buffer.updating || this.queue.length === 0) return;
+    const next = this.queue.shift();
+    this.appending = next;
+    this.appendStart = this.bufferedEnd();
+    try {
+      buffer.appendBuffer(next.data);
+    } catch (error) {
+      if (error.name === "QuotaExceededError") {
+        this.queue.unshift(next);
+        this.trim(true);
+      } else {
+        this.events.onError(`appendBuffer failed: ${error.message}`);
+      }
+    }
+  }
+
+  bufferedEnd() {
+    const ranges = this.sourceBuffer ? this.sourceBuffer.buffered : null;
+    return ranges && ranges.length ? ranges.end(ranges.length - 1) : 0;
+  }
+
+  onAppended() {
+    const appended = this.appending;
+    this.appending = null;
+    if (appended && appended.stamp !== null && appended.stamp !== undefined) {
+      this.parts.push({ start: this.appendStart, end: this.bufferedEnd(), stamp: appended.stamp });
+      if (this.parts.length > 600) this.parts.splice(0, this.parts.length - 600);
+    }
+    this.chaseLiveEdge();
+    if (!this.trim(false)) this.pump();
+  }
+
+  chaseLiveEdge() {
+    const video = this.video;
+    const end = this.bufferedEnd();
+    if (end === 0) return;
+    // Start (or fall) behind by more than a second: jump to just before the newest frame.
+    if (end - video.currentTime > 1.0) video.currentTime = Math.max(0, end - 0.3);
+    if (video.paused) video.play().catch(() => {});
+  }
+
+  trim(force) {
+    const buffer = this.sourceBuffer;
+    if (!buffer || buffer.updating) return false;
+    const keepFrom = this.video.currentTime - 10;
+    const ranges = buffer.buffered;
+    if (ranges.length && (force || keepFrom - ranges.start(0) > 20) && keepFrom > ranges.start(0)) {
+      buffer.remove(ranges.start(0), keepFrom);
+      return true;
+    }
+    return false;
+  }
+
+  latency() {
+    const t = this.video.currentTime;
+    for (let i = this.parts.length - 1; i >= 0; i--) {
+      const part = this.parts[i];
+      if (part.start <= t && t < part.end + 0.05) {
+        return Date.now() / 1000 - (part.stamp + (t - part.start));
+      }
+    }
+    return null;
+  }
+}
+
+class HlsPlayer {
+  constructor(video, url, events) {
+    this.video = video;
+    this.url = url;
+    this.events = events;
+  }
+
+  start() {
+    if (!this.video.canPlayType("application/vnd.apple.mpegurl")) {
+      this.events.onError("this browser cannot play HLS natively");
+      return false;
+    }
+    this.events.onCodec("HLS (native)");
+    this.video.src = this.url;
+    this.video.play().catch(() => {});
+    return true;
+  }
+
+  stop() {
+    this.video.removeAttribute("src");
+    this.video.load();
+  }
+
+  latency() {
+    // EXT-X-PROGRAM-DATE-TIME maps the playhead to the capture clock where the browser
+    // exposes it (getStartDate); otherwise there is nothing to measure against.
+    if (typeof this.video.getStartDate !== "function") return null;
+    const start = this.video.getStartDate();
+    if (!start || Number.isNaN(start.getTime())) return null;
+    return Date.now() / 1000 - (start.getTime() / 1000 + this.video.currentTime);
+  }
+}
+
+window.PlatoniCamPlayers = { MsePlayer, HlsPlayer };

@@ -348,6 +348,44 @@ async def hls_playlist(
     return Response(text, media_type=PLAYLIST_TYPE, headers={"Cache-Control": cache})
 
 
+@router.get("/hls/master.m3u8", response_class=Response)
+async def hls_multivariant(
+    request: Request,
+    context: Context,
+    access: Access,
+    user: MediaUser,
+    camera_id: str,
+    token: str | None = None,
+) -> Response:
+    """A multivariant playlist naming the LL-HLS playlist with its CODECS and RESOLUTION
+    (players that sniff nothing, Chromium's native HLS among them, need them)."""
+    await context.cameras.require(camera_id)
+    ready = await _ready_hub(access, camera_id, request, user)
+    if isinstance(ready, Response):
+        return ready
+    epoch = ready.epoch
+    assert epoch is not None
+    description = epoch.description
+    bandwidth = max(1, description.bitrate_kbps or 0) * 1000
+    stats = access.gateway.stats(camera_id)
+    bandwidth = max(bandwidth, round(stats.bitrate_bps * 1.5), 500_000)
+    codecs = epoch.mime.split('codecs="', 1)[1].rstrip('"')
+    variant = hls.Variant(
+        "index.m3u8",
+        bandwidth,
+        codecs,
+        epoch.width,
+        epoch.height,
+        description.fps or None,
+    )
+    text = hls.render_multivariant(
+        [variant], query=_playlist_query(access, camera_id, user, token)
+    )
+    return Response(
+        text, media_type=PLAYLIST_TYPE, headers={"Cache-Control": hls.PLAYLIST_CACHE_CONTROL}
+    )
+
+
 @router.get("/hls/plain.m3u8", response_class=Response)
 async def hls_plain_playlist(
     request: Request,

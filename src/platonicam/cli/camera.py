@@ -20,6 +20,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from platonicam.cli import camera_service
 from platonicam.cli.errors import EXIT_CAMERA_ERROR, describe
 from platonicam.onvif.client import OnvifClient
 from platonicam.onvif.errors import OnvifError, SoapFaultError
@@ -275,4 +276,5 @@ def info(
 
 def register(app: typer.Typer) -> None:
     """Add ``platonicam camera ...`` to the app."""
+    camera_service.register(camera_app)  # add, list, show, settings, apply, rollback
     app.add_typer(camera_app, name="camera")

@@ -22,9 +22,10 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import time
-from collections.abc import Awaitable, Callable
+import sys
+from collections.abc import Callable, Coroutine
 from typing import Annotated, Final, TypeVar
+from urllib.parse import quote
 
 import typer
 from rich.console import Console
@@ -92,12 +93,20 @@ def _password_source(user: str, variable: str | None) -> Callable[[], str]:
                         hint=f"export {variable}=... or leave out the option to be asked",
                     )
                 remembered.append(value)
-            else:
+            elif sys.stdin.isatty():
                 remembered.append(
-                    typer.prompt(
-                        f"PlatoniCam password for {user}", hide_input=True, err=True, default=""
-                    )
+                    typer.prompt(f"PlatoniCam password for {user}", hide_input=True, err=True)
                 )
+            else:
+                # No terminal to prompt on: a script may pipe the password in;
+                # nothing piped is a clear error, not an "Aborted!".
+                line = sys.stdin.readline()
+                if not line.strip():
+                    raise ServiceError(
+                        f"a login to the service is needed and no password was given for {user}",
+                        hint="--password-env VAR (or --login-password-env VAR for add)",
+                    )
+                remembered.append(line.rstrip("\r\n"))
         return remembered[0]
 
     return read
@@ -107,7 +116,7 @@ def _run(
     server: str | None,
     user: str,
     password_env: str | None,
-    work: Callable[[ServiceClient], Awaitable[T]],
+    work: Callable[[ServiceClient], Coroutine[object, object, T]],
 ) -> T:
     """Run ``work`` with a client; a :class:`ServiceError` becomes its line and exit 2."""
     try:
@@ -269,8 +278,6 @@ def show(
 
 
 def _segment(value: str) -> str:
-    from urllib.parse import quote
-
     return quote(value, safe="")
 
 
@@ -414,7 +421,9 @@ def _dicts(value: JsonValue) -> list[JsonObject]:
 
 def _print_job(job: JsonObject, console: Console) -> None:
     status = job.get("status")
-    console.print(f"Job {job.get('job_id')} on camera {job.get('cameraId')}: {status}", markup=False)
+    console.print(
+        f"Job {job.get('job_id')} on camera {job.get('cameraId')}: {status}", markup=False
+    )
     error = job.get("error")
     if isinstance(error, str) and error:
         console.print(f"  reason: {error}", markup=False)
@@ -561,12 +570,10 @@ def rollback(
     """Put back the values an apply job changed, read them back and verify."""
 
     async def work(client: ServiceClient) -> JsonObject:
-        started = time.monotonic()
-        job = await client.post_object(
+        # The service answers once the rollback was applied and verified.
+        return await client.post_object(
             f"/api/apply/{_segment(job_id)}/rollback", {}, timeout=120.0
         )
-        del started
-        return job
 
     job = _run(server, user, password_env, work)
     result = job.get("result")

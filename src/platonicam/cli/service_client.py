@@ -92,10 +92,12 @@ class ServiceError(PlatonicamError):
     def line(self) -> str:
         """One line: ``error: <detail> [(field: message; ...)] [Try: <hint>]``."""
         text = self.detail.rstrip()
-        if self.errors:
-            fields = "; ".join(f"{field}: {message}" for field, message in self.errors)
-            if fields not in text:
-                text = f"{text.rstrip('.')} ({fields})."
+        # A plan refusal's detail already lists every field's message: add
+        # only the ones it does not say.
+        missing = [(f, m) for f, m in self.errors if m not in text]
+        if missing:
+            fields = "; ".join(f"{field}: {message}" for field, message in missing)
+            text = f"{text.rstrip('.')} ({fields})."
         if self.hint:
             text = f"{text.rstrip('.')}. Try: {self.hint}"
         return "error: " + " ".join(text.split())
@@ -303,7 +305,10 @@ class ServiceClient:
         return CachedToken(access, refresh, started + expires)
 
     async def login(self) -> CachedToken:
-        """Log in with the password form; the tokens are cached."""
+        """Log in with the password form; the tokens are cached. The service is
+        asked for ``/health`` first, so an unreachable one fails before anyone
+        is prompted for a password."""
+        await self._request("GET", "/health")
         form = urllib.parse.urlencode({"username": self.user, "password": self._password()})
         token = await self._token_call(
             "/api/auth/token", form.encode(), "application/x-www-form-urlencoded"

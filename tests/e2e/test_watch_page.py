@@ -4,6 +4,7 @@ service and its embedded reference camera, all on loopback: MSE and LL-HLS play 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import re
 import shutil
@@ -38,6 +39,7 @@ pytestmark = [
 ]
 
 
+@contextlib.asynccontextmanager
 async def browser(profile: Path) -> AsyncIterator[BrowserContext]:
     async with async_playwright() as playwright:
         context = await playwright.chromium.launch_persistent_context(
@@ -105,25 +107,23 @@ async def picture_spread(page: Page) -> float:
 
 @pytest.mark.parametrize("mode", ["mse", "hls"])
 async def test_the_watch_page_plays_live_video(tmp_path: Path, mode: str) -> None:
-    async with live_service(tmp_path / "data") as service:
-        contexts = browser(tmp_path / "profile")
-        context = await anext(contexts)
-        try:
-            page = await context.new_page()
-            await log_in(page, service, mode)
-            await wait_playing(page, 60)
-            first = await current_time(page)
-            await asyncio.sleep(2.0)
-            second = await current_time(page)
-            assert second - first > 1.0, (first, second)
-            assert await page.get_attribute("body", "data-mode") == mode
-            assert await picture_spread(page) > 5.0
-            if mode == "mse":
-                assert "avc1." in (await page.text_content("#codec") or "")
-                # The latency the page measured from the camera's SEI stamps.
-                shown = await page.text_content("#latency") or ""
-                match = re.fullmatch(r"(-?\d+) ms", shown.strip())
-                assert match is not None, shown
-                assert -500 < int(match[1]) < 5000
-        finally:
-            await contexts.aclose()
+    async with (
+        live_service(tmp_path / "data") as service,
+        browser(tmp_path / "profile") as context,
+    ):
+        page = await context.new_page()
+        await log_in(page, service, mode)
+        await wait_playing(page, 60)
+        first = await current_time(page)
+        await asyncio.sleep(2.0)
+        second = await current_time(page)
+        assert second - first > 1.0, (first, second)
+        assert await page.get_attribute("body", "data-mode") == mode
+        assert await picture_spread(page) > 5.0
+        if mode == "mse":
+            assert "avc1." in (await page.text_content("#codec") or "")
+            # The latency the page measured from the camera's SEI stamps.
+            shown = await page.text_content("#latency") or ""
+            match = re.fullmatch(r"(-?\d+) ms", shown.strip())
+            assert match is not None, shown
+            assert -500 < int(match[1]) < 5000

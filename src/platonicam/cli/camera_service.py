@@ -244,7 +244,7 @@ def list_cameras(
     cameras = answer.get("cameras")
     table = Table(title="Cameras")
     for column in ("id", "name", "address", "manufacturer", "model", "password"):
-        table.add_column(column)
+        table.add_column(column, overflow="fold", no_wrap=column in ("id", "address"))
     for camera in cameras if isinstance(cameras, list) else []:
         if isinstance(camera, dict):
             table.add_row(

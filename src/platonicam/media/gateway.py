@@ -237,7 +237,7 @@ class Gateway:
             camera_id
             for camera_id, entry in self._entries.items()
             if camera_id not in self.always_on
-            and entry.hub.mse_viewers == 0
+            and not entry.hub.busy
             and now - entry.last_activity >= self.idle_timeout
         ]
         for camera_id in idle:

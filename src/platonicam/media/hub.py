@@ -225,6 +225,7 @@ class Hub:
         #: Open MSE connections and bytes handed to viewers: the outputs keep these up to date.
         self.mse_viewers = 0
         self.bytes_sent = 0
+        self._ready_waiters = 0
 
     # -- life cycle ------------------------------------------------------------------
 
@@ -498,6 +499,13 @@ class Hub:
 
         Raises :class:`MediaError` when the hub closes first.
         """
+        self._ready_waiters += 1
+        try:
+            return await self._wait_ready(timeout)
+        finally:
+            self._ready_waiters -= 1
+
+    async def _wait_ready(self, timeout: float) -> Epoch:
         async with asyncio.timeout(timeout):
             while (
                 self._state is None
@@ -532,6 +540,11 @@ class Hub:
                 if event is None:
                     event = self._waiters[key] = asyncio.Event()
                 await event.wait()
+
+    @property
+    def busy(self) -> bool:
+        """Whether anyone uses the hub right now: an MSE viewer, or a request waiting."""
+        return self.mse_viewers > 0 or bool(self._waiters) or self._ready_waiters > 0
 
     def waiting(self) -> int:
         """How many distinct parts blocked playlist requests are waiting for."""

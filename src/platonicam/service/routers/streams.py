@@ -70,6 +70,8 @@ _STATIC_TYPES: Final = {
 PLAYLIST_TYPE: Final = "application/vnd.apple.mpegurl"
 #: Seconds a playlist request waits for the stream's first part.
 READY_TIMEOUT: Final = 15.0
+#: Complete segments a playlist lists before it is first answered (see ``_first_segments``).
+START_SEGMENTS: Final = 3
 _PART_NAME: Final = re.compile(r"^p(\d{1,9})-(\d{1,12})\.(\d{1,6})\.m4s$")
 _SEGMENT_NAME: Final = re.compile(r"^s(\d{1,9})-(\d{1,12})\.m4s$")
 _INIT_NAME: Final = re.compile(r"^init(?:-(\d{1,9}))?\.mp4$")
@@ -292,14 +294,21 @@ async def _ready_hub(
     return hub
 
 
-async def _first_segment(hub: Hub) -> None:
-    """On a cold start, wait until the first segment is complete: a playlist of parts
-    only is valid LL-HLS, but a plain player (ffmpeg, an old TV) would see nothing."""
-    playlist = hub.playlist
-    assert playlist is not None
-    if not any(segment.complete for segment in playlist.segments):
-        with contextlib.suppress(TimeoutError):
+async def _first_segments(hub: Hub) -> None:
+    """On a cold start, wait (bounded) until the window holds :data:`START_SEGMENTS`
+    complete segments. Plain players start three target durations from the end (RFC
+    8216 6.3.3) and refuse a live playlist with fewer: Chromium's native HLS fails to
+    parse one with one or two. LL-HLS clients lose nothing: a warm hub answers at once."""
+    while True:
+        playlist = hub.playlist
+        assert playlist is not None
+        complete = [segment for segment in playlist.segments if segment.complete]
+        if len(complete) >= START_SEGMENTS or hub.closed:
+            return
+        try:
             await hub.wait_for(playlist.next_part[0], None, playlist.block_timeout)
+        except TimeoutError:
+            return
 
 
 def _playlist_query(access: MediaAccess, camera_id: str, user: str, token: str | None) -> str:
@@ -341,7 +350,7 @@ async def hls_playlist(
             return _problem(503, "stream_unavailable", "Not produced in time", "try again")
         cache = hls.BLOCKED_PLAYLIST_CACHE_CONTROL
     else:
-        await _first_segment(hub)
+        await _first_segments(hub)
     playlist = hub.playlist
     assert playlist is not None
     text = playlist.render(query=_playlist_query(access, camera_id, user, token))
@@ -378,9 +387,7 @@ async def hls_multivariant(
         epoch.height,
         description.fps or None,
     )
-    text = hls.render_multivariant(
-        [variant], query=_playlist_query(access, camera_id, user, token)
-    )
+    text = hls.render_multivariant([variant], query=_playlist_query(access, camera_id, user, token))
     return Response(
         text, media_type=PLAYLIST_TYPE, headers={"Cache-Control": hls.PLAYLIST_CACHE_CONTROL}
     )
@@ -401,7 +408,7 @@ async def hls_plain_playlist(
     if isinstance(ready, Response):
         return ready
     hub = ready
-    await _first_segment(hub)
+    await _first_segments(hub)
     playlist = hub.playlist
     assert playlist is not None
     text = playlist.render_legacy(query=_playlist_query(access, camera_id, user, token))

@@ -85,6 +85,10 @@
       state.player = new HlsPlayer(video, urls.hls.low_latency, events);
     }
     document.body.dataset.mode = state.player instanceof MsePlayer ? "mse" : "hls";
+    video.onerror = () => {
+      const error = video.error;
+      if (error && state.player) events.onError(`the video element failed: ${error.message || error.code}`);
+    };
     if (!state.player.start()) return;
     state.statsTimer = setInterval(async () => {
       try {

@@ -1,0 +1,46 @@
+"""Media tokens: bound to one camera, signed, short-lived."""
+
+from __future__ import annotations
+
+import pytest
+
+from platonicam.media.tokens import MediaTokenError, MediaTokens
+from tests.conftest import FakeClock
+
+SECRET = b"0123456789abcdef0123456789abcdef"
+
+
+def test_a_token_grants_its_camera_until_it_expires() -> None:
+    clock = FakeClock()
+    tokens = MediaTokens(SECRET, clock, seconds=60)
+    token = tokens.issue("cam-1", "alice")
+    grant = tokens.verify(token, "cam-1")
+    assert (grant.camera_id, grant.user) == ("cam-1", "alice")
+    assert grant.expires == int(clock.now().timestamp()) + 60
+    clock.advance(59)
+    assert tokens.verify(token, "cam-1").user == "alice"
+    clock.advance(1)
+    with pytest.raises(MediaTokenError, match="expired"):
+        tokens.verify(token, "cam-1")
+
+
+def test_a_token_is_refused_for_another_camera_secret_or_when_altered() -> None:
+    clock = FakeClock()
+    tokens = MediaTokens(SECRET, clock)
+    token = tokens.issue("cam-1", "alice")
+    with pytest.raises(MediaTokenError, match="another camera"):
+        tokens.verify(token, "cam-2")
+    with pytest.raises(MediaTokenError, match="signature"):
+        MediaTokens(b"another secret of the same length!", clock).verify(token, "cam-1")
+    payload, signature = token.split(".")
+    forged = tokens.issue("cam-2", "alice").split(".")[0] + "." + signature
+    with pytest.raises(MediaTokenError, match="signature"):
+        tokens.verify(forged, "cam-2")
+    for broken in ("", "abc", "a.b.c", payload + ".!!!", "x" * 2000):
+        with pytest.raises(MediaTokenError):
+            tokens.verify(broken, "cam-1")
+
+
+def test_a_lifetime_must_be_positive() -> None:
+    with pytest.raises(ValueError, match="positive"):
+        MediaTokens(SECRET, FakeClock(), seconds=0)

@@ -94,6 +94,11 @@ async def _run(settings: object, *, demo: bool) -> None:
         port=settings.http.port,
         log_level="warning",
         lifespan="on",
+        # MSE parts are compressed video: deflating them again per viewer only burns CPU
+        # (it was most of the gateway's cost per WebSocket viewer in benchmarks/media_fanout.py).
+        ws_per_message_deflate=False,
+        # The websockets library's sans-IO implementation: the legacy one is deprecated.
+        ws="websockets-sansio",
         ssl_certfile=str(settings.tls.cert_file) if settings.tls.cert_file else None,
         ssl_keyfile=str(settings.tls.key_file) if settings.tls.key_file else None,
     )

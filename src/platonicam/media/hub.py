@@ -62,6 +62,8 @@ MAX_SEGMENT: Final = 4
 WINDOW: Final = 6
 #: Default seconds a viewer may lag behind the live edge before it skips to a keyframe.
 DEFAULT_MAX_LAG: Final = 2.0
+#: Rendered playlists kept (one per query string, i.e. per media token, and kind).
+_MAX_RENDERED: Final = 256
 #: Frame rate assumed when the description does not state one.
 FALLBACK_FPS: Final = 25.0
 
@@ -162,8 +164,7 @@ class _EpochState:
 
     __slots__ = ("epoch", "frame", "last_timestamp", "partitioner", "playlist")
 
-    def __init__(self, epoch: Epoch, first_media_sequence: int) -> None:
-        fps = epoch.description.fps if epoch.description.fps > 0 else FALLBACK_FPS
+    def __init__(self, epoch: Epoch, first_media_sequence: int, fps: float) -> None:
         part_target = choose_part_target(fps)
         self.epoch = epoch
         self.frame = max(1, round(VIDEO_CLOCK_RATE / fps))
@@ -226,6 +227,11 @@ class Hub:
         self.mse_viewers = 0
         self.bytes_sent = 0
         self._ready_waiters = 0
+        self._last_seen: int | None = None
+        self._frame_ticks: float | None = None
+        self._rendered: dict[
+            tuple[bool, str], tuple[tuple[int, tuple[int, int] | None, bool], str]
+        ] = {}
 
     # -- life cycle ------------------------------------------------------------------
 
@@ -281,10 +287,13 @@ class Hub:
         """
         state = self._state
         published: list[MediaPart] = []
+        self._observe(unit)
         if state is not None:
+            # A unit further from the last than a part may last cannot join any part:
+            # the camera dropped and came back, or lost frames. Close the epoch there.
             gap = (
                 state.last_timestamp is not None
-                and unit.timestamp - state.last_timestamp > state.partitioner.part_target // 2
+                and unit.timestamp - state.last_timestamp > state.partitioner.part_target
             )
             if unit.generation != state.epoch.generation or gap:
                 published += self._finish_epoch(state)
@@ -299,14 +308,33 @@ class Hub:
         if unit.keyframe:
             self._latest_key_unit = (unit, state.epoch.description)
         try:
-            parts = state.partitioner.push(unit)
-        except MediaError as exc:  # pragma: no cover - the gap check above prevents it
+            for part in state.partitioner.push(unit):
+                published.append(self._publish(state, part))
+        except MediaError as exc:
+            # Timing the partitioner or playlist cannot take (a camera whose real frame
+            # rate is far below what it announced): start over at the next keyframe, with
+            # the frame rate measured meanwhile.
             log.warning("camera %s: %s; starting a new epoch", self.camera_id, exc)
             self._state = None
-            return published
-        for part in parts:
-            published.append(self._publish(state, part))
         return published
+
+    def _observe(self, unit: AccessUnit) -> None:
+        """Follow the real frame interval (an average of plausible ones)."""
+        last, self._last_seen = self._last_seen, unit.timestamp
+        if last is None:
+            return
+        delta = unit.timestamp - last
+        if 0 < delta < 2 * VIDEO_CLOCK_RATE:
+            previous = self._frame_ticks
+            self._frame_ticks = delta if previous is None else (7 * previous + delta) / 8
+
+    def _epoch_fps(self, description: StreamDescription) -> float:
+        """The frame rate to plan parts for: the announced one, or the measured one when
+        the camera is slower than it says (parts must fit whole frames)."""
+        fps = description.fps if description.fps > 0 else FALLBACK_FPS
+        if self._frame_ticks is not None:
+            fps = min(fps, VIDEO_CLOCK_RATE / self._frame_ticks)
+        return fps
 
     def _open_epoch(self, unit: AccessUnit) -> _EpochState | None:
         try:
@@ -344,7 +372,7 @@ class Hub:
         previous = self._parts[-1] if self._parts else None
         if previous is not None:
             first_msn = previous.media_sequence + 1
-        state = _EpochState(epoch, first_msn)
+        state = _EpochState(epoch, first_msn, self._epoch_fps(description))
         self._state = state
         log.info("camera %s: epoch %d (%s)", self.camera_id, number, mime)
         return state
@@ -540,6 +568,26 @@ class Hub:
                 if event is None:
                     event = self._waiters[key] = asyncio.Event()
                 await event.wait()
+
+    def render(self, query: str = "", *, legacy: bool = False) -> str:
+        """The current playlist as text (LL-HLS, or plain with ``legacy``), each URI with
+        ``query``. Rendered once per new part and query, however many players ask.
+
+        Raises :class:`MediaError` before the first keyframe.
+        """
+        state = self._state
+        if state is None:
+            raise MediaError(f"camera {self.camera_id} has no playlist yet")
+        playlist = state.playlist
+        version = (state.epoch.number, playlist.last_part, playlist.ended)
+        cached = self._rendered.get((legacy, query))
+        if cached is not None and cached[0] == version:
+            return cached[1]
+        text = playlist.render_legacy(query=query) if legacy else playlist.render(query=query)
+        if len(self._rendered) >= _MAX_RENDERED:
+            self._rendered.clear()
+        self._rendered[(legacy, query)] = (version, text)
+        return text
 
     @property
     def busy(self) -> bool:

@@ -125,6 +125,18 @@ async def test_blocking_reload_tokens_mse_and_snapshot(tmp_path: Path) -> None:
         init = await client.get(f"/api/cameras/demo/hls/init.mp4?token={token}")
         assert init.content[4:8] == b"ftyp"
 
+        # A session works too; the URIs inside then carry a fresh media token for it.
+        with_session = await client.get("/api/cameras/demo/hls/index.m3u8", headers=service.headers)
+        assert with_session.status_code == 200
+        inner = re.search(r'URI="init-\d+\.mp4\?token=([^"]+)"', with_session.text)
+        assert inner is not None
+        assert inner[1] != token
+        master = await client.get(str(urls["hls"]["multivariant"]))  # type: ignore[index]
+        assert master.status_code == 200
+        assert 'CODECS="avc1.64' in master.text
+        assert "RESOLUTION=1920x1080" in master.text
+        assert f"index.m3u8?token={token}" in master.text
+
         # MSE over WebSocket: codec JSON, init segment, then (JSON, part) pairs.
         mse = str(urls["mse"])
         assert mse.startswith("ws://127.0.0.1:")

@@ -270,3 +270,33 @@ async def test_the_hub_subscribes_once_and_its_close_ends_viewers() -> None:
     while (item := await viewer.next()) is not None:
         assert isinstance(item, MediaPart)
     assert hub.closed
+
+
+def test_a_playlist_is_rendered_once_per_part_and_query() -> None:
+    description, units = stream(60)
+    hub = Hub("cam", ScriptedSource(description))
+    feed(hub, units[:40])
+    first = hub.render("?token=a")
+    assert hub.render("?token=a") is first
+    assert hub.render("?token=b") is not first
+    assert hub.render("?token=a", legacy=True) != first
+    assert "?token=a" in first
+    feed(hub, units[40:])
+    again = hub.render("?token=a")
+    assert again != first
+    assert hub.playlist is not None
+    assert again == hub.playlist.render(query="?token=a")
+
+
+async def test_a_camera_slower_than_announced_still_streams() -> None:
+    description, units = stream(80)  # announced: 25 fps
+    hub = Hub("cam", ScriptedSource(description))
+    slow = [replace(u, timestamp=i * 22_500) for i, u in enumerate(units)]  # really 4 fps
+    parts = feed(hub, slow)
+    playlist = hub.playlist
+    assert playlist is not None
+    assert hub.epoch is not None
+    assert hub.epoch.number == 1  # one restart, planned for the measured rate
+    assert playlist.part_target >= 22_500
+    assert all(p.duration <= playlist.part_target for p in parts if p.epoch == 1)
+    assert len([p for p in parts if p.epoch == 1]) > 20

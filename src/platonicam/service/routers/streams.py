@@ -14,6 +14,9 @@ Routes, under ``/api/cameras/{camera_id}``:
   and figures;
 - ``GET /hls/index.m3u8``: Low-Latency HLS, blocking reload on
   ``_HLS_msn``/``_HLS_part``; ``GET /hls/plain.m3u8``: complete segments only;
+  ``GET /hls/master.m3u8``: a multivariant playlist naming ``index.m3u8``. On a
+  cold start the first playlist waits until three segments are complete (plain
+  players, Chromium's native HLS among them, refuse fewer);
 - ``GET /hls/init.mp4`` (current epoch), ``/hls/init-E.mp4``, ``/hls/sE-M.m4s``
   (segments), ``/hls/pE-M.I.m4s`` (parts): served from memory, immutable;
 - ``WS /mse``: the MSE protocol of :mod:`platonicam.media.mse`;
@@ -185,8 +188,12 @@ async def _hub(access: MediaAccess, camera_id: str, request: Request, user: str)
 
 
 class HlsUrls(BaseModel):
+    """``low_latency``: the LL-HLS media playlist (plain players read it too); ``plain``:
+    complete segments only; ``multivariant``: one variant with its CODECS and RESOLUTION."""
+
     low_latency: str
     plain: str
+    multivariant: str
 
 
 class StreamOut(BaseModel):
@@ -242,7 +249,9 @@ async def list_streams(
         token=token,
         expires=grant.expires,
         hls=HlsUrls(
-            low_latency=f"{base}/hls/index.m3u8{query}", plain=f"{base}/hls/plain.m3u8{query}"
+            low_latency=f"{base}/hls/index.m3u8{query}",
+            plain=f"{base}/hls/plain.m3u8{query}",
+            multivariant=f"{base}/hls/master.m3u8{query}",
         ),
         mse=f"{ws_base}/mse{query}",
         snapshot=f"{base}/stream/snapshot.jpg{query}",
@@ -266,7 +275,6 @@ async def stream_snapshot(
     request: Request, context: Context, access: Access, user: MediaUser, camera_id: str
 ) -> Response:
     """The newest keyframe of the live stream as JPEG (decoded on request, cached a second)."""
-    await context.cameras.require(camera_id)
     hub = await _hub(access, camera_id, request, user)
     try:
         await hub.wait_ready(READY_TIMEOUT)
@@ -329,7 +337,6 @@ async def hls_playlist(
 ) -> Response:
     """The Low-Latency HLS media playlist; with ``_HLS_msn``/``_HLS_part`` it is held
     until that part exists (400 when too far ahead, 503 after three target durations)."""
-    await context.cameras.require(camera_id)
     ready = await _ready_hub(access, camera_id, request, user)
     if isinstance(ready, Response):
         return ready
@@ -351,9 +358,7 @@ async def hls_playlist(
         cache = hls.BLOCKED_PLAYLIST_CACHE_CONTROL
     else:
         await _first_segments(hub)
-    playlist = hub.playlist
-    assert playlist is not None
-    text = playlist.render(query=_playlist_query(access, camera_id, user, token))
+    text = hub.render(_playlist_query(access, camera_id, user, token))
     return Response(text, media_type=PLAYLIST_TYPE, headers={"Cache-Control": cache})
 
 
@@ -368,7 +373,6 @@ async def hls_multivariant(
 ) -> Response:
     """A multivariant playlist naming the LL-HLS playlist with its CODECS and RESOLUTION
     (players that sniff nothing, Chromium's native HLS among them, need them)."""
-    await context.cameras.require(camera_id)
     ready = await _ready_hub(access, camera_id, request, user)
     if isinstance(ready, Response):
         return ready
@@ -403,15 +407,12 @@ async def hls_plain_playlist(
     token: str | None = None,
 ) -> Response:
     """A plain HLS media playlist (complete segments only), for players without LL-HLS."""
-    await context.cameras.require(camera_id)
     ready = await _ready_hub(access, camera_id, request, user)
     if isinstance(ready, Response):
         return ready
     hub = ready
     await _first_segments(hub)
-    playlist = hub.playlist
-    assert playlist is not None
-    text = playlist.render_legacy(query=_playlist_query(access, camera_id, user, token))
+    text = hub.render(_playlist_query(access, camera_id, user, token), legacy=True)
     return Response(
         text, media_type=PLAYLIST_TYPE, headers={"Cache-Control": hls.PLAYLIST_CACHE_CONTROL}
     )

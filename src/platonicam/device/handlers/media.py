@@ -15,8 +15,11 @@ not H.265; Media2 lists everything.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import itertools
+import weakref
+from collections.abc import Callable, Hashable
 from typing import Final
 
 from lxml import etree
@@ -176,6 +179,73 @@ def write_profile(
     return node
 
 
+class _ProfilesCache:
+    """Profile answers already built, valid while the media state equals ``inputs``.
+
+    ``inputs`` holds *copies* of the four media lists a profile answer is made
+    from (profiles, encoder and source configurations, video sources: the PTZ
+    configuration is derived from the channel count and the profiles). Comparing
+    them with the state's lists is one C-level pass over identical objects in the
+    common case, and it catches every way the answer can change: lists replaced
+    and saved, appended to in place (:func:`create_profile`), or edited by a test
+    without :meth:`DeviceState.save`. Checking by value rather than through the
+    state's single ``on_change`` hook (which the runtime owns) means no state
+    change can be missed, however it was made.
+    """
+
+    __slots__ = ("answers", "inputs")
+
+    def __init__(self) -> None:
+        self.inputs: tuple[list[object], ...] = ()
+        self.answers: dict[Hashable, Element] = {}
+
+
+_profile_caches: weakref.WeakKeyDictionary[DeviceState, _ProfilesCache] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _media_inputs(state: DeviceState) -> tuple[list[object], ...]:
+    media = state.media
+    return (
+        list(media.profiles),
+        list(media.video_encoder_configurations),
+        list(media.video_source_configurations),
+        list(media.video_sources),
+    )
+
+
+def cached_profiles_answer(
+    state: DeviceState, key: Hashable, build: Callable[[], Element]
+) -> Element:
+    """The answer ``build()`` makes for ``key``, built once per media state.
+
+    Building GetProfiles' answer (about 60 elements per profile through the
+    models' ``to_xml``) was most of its cost; the answer depends only on the
+    media state, so it is built once and each call gets a deep copy (lxml copies
+    in C; the caller's envelope takes ownership of the copy). ``key`` names the
+    variant (service version and request options). ``build`` must read nothing
+    but ``state.media``; what it raises propagates and nothing is cached.
+    """
+    cache = _profile_caches.get(state)
+    if cache is None:
+        cache = _profile_caches[state] = _ProfilesCache()
+    media = state.media
+    if (
+        len(cache.inputs) != 4
+        or cache.inputs[0] != media.profiles
+        or cache.inputs[1] != media.video_encoder_configurations
+        or cache.inputs[2] != media.video_source_configurations
+        or cache.inputs[3] != media.video_sources
+    ):
+        cache.inputs = _media_inputs(state)
+        cache.answers.clear()
+    answer = cache.answers.get(key)
+    if answer is None:
+        answer = cache.answers[key] = build()
+    return copy.deepcopy(answer)
+
+
 def replace_profile(state: DeviceState, profile: MediaProfile) -> None:
     state.media.profiles = [
         profile if p.token == profile.token else p for p in state.media.profiles
@@ -318,11 +388,16 @@ async def get_service_capabilities(request: Request, payload: Element) -> Elemen
 
 @registry.op("GetProfiles", AccessClass.READ_MEDIA)
 async def get_profiles(request: Request, payload: Element) -> Element:
-    response = registry.response("GetProfiles")
-    for profile in request.device.state.media.profiles:
-        if visible(profile, media2=False):
-            write_profile(request, response, profile, None, media2=False)
-    return response
+    # Profiles carry no URI, so the answer is the same whatever host the client
+    # used: one cached answer per media state (see cached_profiles_answer).
+    def build() -> Element:
+        response = registry.response("GetProfiles")
+        for profile in request.device.state.media.profiles:
+            if visible(profile, media2=False):
+                write_profile(request, response, profile, None, media2=False)
+        return response
+
+    return cached_profiles_answer(request.device.state, (TRT, "GetProfiles"), build)
 
 
 @registry.op("GetProfile", AccessClass.READ_MEDIA)

@@ -167,6 +167,7 @@ class DeviceApp:
             elif message["type"] == "lifespan.shutdown":
                 for task in list(self._tasks):
                     task.cancel()
+                await self.device.close()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 

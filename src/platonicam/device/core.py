@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from platonicam.clock import Clock, SystemClock
+from platonicam.device.broker import BrokerOptions, EventBrokers
 from platonicam.device.events import EventHub, EventLimits
 from platonicam.device.ptz import PTZHead
 from platonicam.device.security import Authenticator, SecurityPolicy, UserDirectory
@@ -34,6 +35,7 @@ class DeviceOptions:
     clock: Clock = field(default_factory=SystemClock)
     security: SecurityPolicy = field(default_factory=SecurityPolicy)
     events: EventLimits = field(default_factory=EventLimits)
+    brokers: BrokerOptions = field(default_factory=BrokerOptions)
     reboot: RebootHook | None = None
     reboot_delay: float = 0.5
     reboot_message: str = "Rebooting in 5 seconds"
@@ -60,6 +62,7 @@ class Device:
             ptz_node_token(channel): PTZHead(self.clock) for channel in range(1, state.channels + 1)
         }
         self.events = EventHub(state, self.device_time, limits=self.options.events)
+        self.brokers = EventBrokers(state, self.events, self.options.brokers)
 
     def device_time(self) -> datetime:
         """The device clock: the host clock plus the offset a manual
@@ -67,6 +70,12 @@ class Device:
         return self.clock.now() + timedelta(seconds=self.state.device.clock.offset_seconds)
 
     async def start(self) -> None:
-        """Bring every encoder configuration's stream up."""
+        """Bring every encoder configuration's stream up and connect to the
+        stored event brokers."""
         for configuration in self.state.media.video_encoder_configurations:
             await self.streams.configure(configuration)
+        await self.brokers.start()
+
+    async def close(self) -> None:
+        """Disconnect from the event brokers (the app's shutdown calls it)."""
+        await self.brokers.close()

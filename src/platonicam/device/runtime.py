@@ -11,7 +11,8 @@ first administrator when there is no user, and starts the *services*:
 
 * the RTSP server (:class:`~platonicam.rtsp.server.RtspServer`, HTTP Digest
   against the device's users) with one test-pattern stream per encoder
-  configuration, mounted at ``/profile/<token>`` for every media profile (kept
+  configuration (and its simulated analytics as an ONVIF metadata track),
+  mounted at ``/profile/<token>`` for every media profile (kept
   in step with CreateProfile/DeleteProfile/Add...Configuration through the
   state's change notifications);
 * the SOAP app (:func:`create_device_app`) served by uvicorn on a socket we
@@ -613,7 +614,7 @@ class DeviceRuntime:
                     live = streams.stream(encoder_token)
                 if live is None:
                     continue
-                rtsp.mount(streams.rtsp_path(token), live)
+                rtsp.mount(streams.rtsp_path(token), live, streams.metadata(encoder_token))
                 services.mounts[token] = (encoder_token, live)
 
     # -------------------------------------------------------------- events

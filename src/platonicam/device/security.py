@@ -164,6 +164,11 @@ def _md5(value: str) -> str:
 # ------------------------------------------------------------------ users
 
 
+# Unsealed passwords kept by UserDirectory.password: more than the accounts a
+# device holds, so only password changes ever empty it.
+_UNSEALED_KEPT: Final = 256
+
+
 class UserDirectory:
     """The device's accounts, stored in ``users.yaml`` through :class:`DeviceState`.
 
@@ -176,6 +181,11 @@ class UserDirectory:
         self._state = state
         self._policy = policy
         self._fernet = Fernet(load_or_create_key(state.data_dir))
+        # Unsealing (Fernet: HMAC-SHA256 and AES) on every WS-Security request was
+        # a large share of the device's authentication time. A sealed value always
+        # opens to the same password under this directory's key, so the result is
+        # kept per sealed value: a changed password is a new sealed value, a miss.
+        self._unsealed: dict[str, str | None] = {}
 
     def _records(self) -> list[UserRecord]:
         return self._state.users.users
@@ -295,10 +305,17 @@ class UserDirectory:
 
     def password(self, record: UserRecord) -> str | None:
         """The user's password, unsealed (``None`` when the device key changed)."""
+        sealed = record.sealed
+        if sealed in self._unsealed:
+            return self._unsealed[sealed]
         try:
-            return self._fernet.decrypt(record.sealed.encode("ascii")).decode()
+            password: str | None = self._fernet.decrypt(sealed.encode("ascii")).decode()
         except (InvalidToken, ValueError):
-            return None
+            password = None
+        if len(self._unsealed) >= _UNSEALED_KEPT:
+            self._unsealed.clear()  # old passwords' entries; bounded, not an LRU
+        self._unsealed[sealed] = password
+        return password
 
     @staticmethod
     def verify_plain(record: UserRecord, password: str) -> bool:

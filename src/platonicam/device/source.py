@@ -545,6 +545,11 @@ class LoopStream:
             if not self._subscribers:
                 self._pause()
 
+    def frame_position(self) -> tuple[int, int]:
+        """``(index, frames)``: the loop frame showing now and the loop's length
+        (what the analytics simulation needs to follow the moving box)."""
+        return self._position(asyncio.get_running_loop().time()), len(self._loop.frames)
+
     def close(self) -> None:
         """Stop the timer and end every subscription (their iterators finish). Idempotent."""
         self._closed = True

@@ -10,6 +10,7 @@ person can read and edit each by hand:
 ``ptz.yaml``      presets and home position per PTZ node
 ``users.yaml``    accounts (hashes and sealed secrets, never plain passwords)
 ``io.yaml``       relay outputs and digital inputs, with their current state
+``events.yaml``   Profile M event brokers (AddEventBroker; mode 0600: passwords)
 ``device.key``    the per-device key that seals user secrets (mode 0600)
 ================  ===========================================================
 
@@ -51,6 +52,7 @@ from platonicam.onvif.models.device import (
     RelayOutput,
     UserLevel,
 )
+from platonicam.onvif.models.events import EventBroker
 from platonicam.onvif.models.imaging import (
     AutoFocusMode,
     BacklightCompensation,
@@ -76,8 +78,18 @@ from platonicam.onvif.models.media import (
 )
 from platonicam.onvif.models.ptz import PTZPreset, PTZVector
 
-FileName = Literal["device", "media", "imaging", "ptz", "users", "io"]
-FILE_NAMES: Final[tuple[FileName, ...]] = ("device", "media", "imaging", "ptz", "users", "io")
+FileName = Literal["device", "media", "imaging", "ptz", "users", "io", "events"]
+FILE_NAMES: Final[tuple[FileName, ...]] = (
+    "device",
+    "media",
+    "imaging",
+    "ptz",
+    "users",
+    "io",
+    "events",
+)
+#: Files holding secrets, written with mode 0600.
+_PRIVATE: Final[frozenset[FileName]] = frozenset({"users", "events"})
 KEY_FILE: Final = "device.key"
 
 
@@ -216,6 +228,13 @@ class IOFile(_File):
     inputs: list[DigitalInputRecord] = Field(default_factory=list)
 
 
+class EventsFile(_File):
+    """Profile M event brokers, as AddEventBroker gave them (passwords included:
+    the device logs in with them; ``Status`` is live, never stored)."""
+
+    brokers: list[EventBroker] = Field(default_factory=list)
+
+
 _SCHEMAS: Final[dict[FileName, type[_File]]] = {
     "device": DeviceFile,
     "media": MediaFile,
@@ -223,6 +242,7 @@ _SCHEMAS: Final[dict[FileName, type[_File]]] = {
     "ptz": PTZFile,
     "users": UsersFile,
     "io": IOFile,
+    "events": EventsFile,
 }
 
 _M = TypeVar("_M", bound=_File)
@@ -425,6 +445,7 @@ class DeviceState:
         ptz: PTZFile,
         users: UsersFile,
         io: IOFile,
+        events: EventsFile | None = None,
         on_change: Callable[[FileName], None] | None = None,
     ) -> None:
         self.data_dir = data_dir
@@ -434,6 +455,9 @@ class DeviceState:
         self.ptz = ptz
         self.users = users
         self.io = io
+        # Callers written before events.yaml existed pass no ``events``: read
+        # what is on disk rather than forget the brokers on the next save.
+        self.events = events if events is not None else _load_events(data_dir)
         self._on_change = on_change
 
     @classmethod
@@ -457,7 +481,7 @@ class DeviceState:
             else:
                 loaded[name] = _defaults(name, channels)
                 write_atomic(
-                    path, dump_yaml(loaded[name]), mode=0o600 if name == "users" else 0o644
+                    path, dump_yaml(loaded[name]), mode=0o600 if name in _PRIVATE else 0o644
                 )
         return cls(
             folder,
@@ -467,16 +491,17 @@ class DeviceState:
             ptz=_as(loaded["ptz"], PTZFile),
             users=_as(loaded["users"], UsersFile),
             io=_as(loaded["io"], IOFile),
+            events=_as(loaded["events"], EventsFile),
         )
 
     def path(self, name: FileName) -> Path:
         return self.data_dir / f"{name}.yaml"
 
     def save(self, name: FileName) -> None:
-        """Write one file atomically (users.yaml with mode 0600)."""
+        """Write one file atomically (users.yaml and events.yaml with mode 0600)."""
         model = getattr(self, name)
         assert isinstance(model, _File)
-        write_atomic(self.path(name), dump_yaml(model), mode=0o600 if name == "users" else 0o644)
+        write_atomic(self.path(name), dump_yaml(model), mode=0o600 if name in _PRIVATE else 0o644)
         if self._on_change is not None:
             self._on_change(name)
 
@@ -497,6 +522,11 @@ class DeviceState:
     @property
     def channels(self) -> int:
         return len(self.media.video_sources)
+
+
+def _load_events(data_dir: Path) -> EventsFile:
+    path = data_dir / "events.yaml"
+    return load_file(path, EventsFile) if path.exists() else EventsFile()
 
 
 def _as(model: _File, schema: type[_M]) -> _M:

@@ -15,10 +15,12 @@ from __future__ import annotations
 from typing import Protocol
 
 from platonicam.clock import Clock
+from platonicam.device.metadata import SimulatedAnalytics
 from platonicam.device.snapshot import snapshot_jpeg
 from platonicam.device.source import EncoderSettings, SourceError, TestPatternStream, VideoProfile
 from platonicam.errors import PlatonicamError
 from platonicam.onvif.models.media import VideoEncoderConfiguration, VideoEncoding
+from platonicam.rtsp.metadata import MetadataSource
 from platonicam.rtsp.stream import LiveStream, VideoCodec
 
 
@@ -109,7 +111,9 @@ class TestPatternStreams:
     """A :class:`~platonicam.device.source.TestPatternStream` per encoder configuration.
 
     ``streams`` maps encoder tokens to the live streams, for the RTSP server
-    that serves them (it looks profiles up through the device state).
+    that serves them (it looks profiles up through the device state). Each
+    stream has a :class:`~platonicam.device.metadata.SimulatedAnalytics`
+    beside it (:meth:`metadata`), mounted as the profile's metadata track.
     """
 
     __test__ = False  # not a pytest class
@@ -119,6 +123,7 @@ class TestPatternStreams:
         self._clock = clock
         self._label = label
         self._streams: dict[str, TestPatternStream] = {}
+        self._analytics: dict[str, SimulatedAnalytics] = {}
 
     @property
     def rtsp_port(self) -> int:
@@ -129,6 +134,17 @@ class TestPatternStreams:
 
     def stream(self, encoder_token: str) -> LiveStream | None:
         return self._streams.get(encoder_token)
+
+    def metadata(self, encoder_token: str) -> MetadataSource | None:
+        """The simulated analytics of an encoder's stream (``None`` without a stream)."""
+        stream = self._streams.get(encoder_token)
+        if stream is None:
+            return None
+        analytics = self._analytics.get(encoder_token)
+        if analytics is None:
+            analytics = SimulatedAnalytics(stream, clock=self._clock)
+            self._analytics[encoder_token] = analytics
+        return analytics
 
     async def configure(self, configuration: VideoEncoderConfiguration) -> None:
         settings = encoder_settings(configuration)
@@ -148,6 +164,9 @@ class TestPatternStreams:
         stream = self._streams.pop(encoder_token, None)
         if stream is not None:
             stream.close()
+        analytics = self._analytics.pop(encoder_token, None)
+        if analytics is not None:
+            analytics.close()
 
     async def snapshot(self, encoder_token: str) -> bytes | None:
         stream = self._streams.get(encoder_token)
@@ -159,3 +178,6 @@ class TestPatternStreams:
         for stream in self._streams.values():
             stream.close()
         self._streams.clear()
+        for analytics in self._analytics.values():
+            analytics.close()
+        self._analytics.clear()

@@ -13,6 +13,9 @@ Strategy: two pure layers and a thin asyncio shell.
   one track into :class:`~platonicam.rtsp.stream.AccessUnit` and
   :class:`AudioFrame` objects: depacketizing, RTP timestamp unwrapping, wall
   clock from RTCP sender reports, and the camera quirks listed below.
+  :class:`MetadataReceiver` does the same for the ONVIF metadata track
+  (``vnd.onvif.metadata``), set up only when asked for (``metadata=True``),
+  yielding :class:`~platonicam.rtsp.metadata.MetadataDocument` objects.
 * :class:`RtspClient` owns the connection: one reader task feeds the parser,
   resolves request futures by ``CSeq`` and queues media; a keep-alive task
   sends ``GET_PARAMETER`` (``OPTIONS`` when the server does not list it) at
@@ -80,6 +83,12 @@ from platonicam.rtsp.message import (
     parse_session,
     parse_transport,
 )
+from platonicam.rtsp.metadata import (
+    METADATA_CLOCK_RATE,
+    MetadataDepacketizer,
+    MetadataDocument,
+    is_metadata_media,
+)
 from platonicam.rtsp.rtp import RTCP_SR, RtcpSenderReport, RtpPacket, unix_from_ntp
 from platonicam.rtsp.sdp import MediaDescription, SessionDescription, stream_from_media
 from platonicam.rtsp.stream import AccessUnit, StreamDescription, VideoCodec
@@ -134,7 +143,7 @@ class AudioFrame:
     wallclock: float
 
 
-MediaEvent = AccessUnit | AudioFrame
+MediaEvent = AccessUnit | AudioFrame | MetadataDocument
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,7 +209,7 @@ def resolve_control(base: str, control: str | None) -> str:
 class Track:
     """One media section we set up: its URL, payload type, clock rate and transport."""
 
-    kind: Literal["video", "audio"]
+    kind: Literal["video", "audio", "metadata"]
     uri: str
     payload_type: int
     clock_rate: int
@@ -233,10 +242,13 @@ class ClientHandshake:
         *,
         transport: TransportMode = "tcp",
         user_agent: str = USER_AGENT,
+        metadata: bool = False,
     ) -> None:
         parsed = parse_url(url)
         self.url = parsed.url
         self._credentials = credentials or parsed.credentials
+        self.want_metadata = metadata
+        self.metadata_media: MediaDescription | None = None
         self.transport: TransportMode = transport
         self._user_agent = user_agent
         self.state: HandshakeState = "options"
@@ -448,9 +460,16 @@ class ClientHandshake:
                 self.audio_media = media
                 self.tracks.append(self._track("audio", media, channel + 2))
                 break
+        if self.want_metadata:
+            for media in sdp.media:
+                if is_metadata_media(media):
+                    self.metadata_media = media
+                    low = 2 * len(self.tracks)
+                    self.tracks.append(self._track("metadata", media, low))
+                    break
 
     def _track(
-        self, kind: Literal["video", "audio"], media: MediaDescription, channel: int
+        self, kind: Literal["video", "audio", "metadata"], media: MediaDescription, channel: int
     ) -> Track:
         payload_type = int(media.formats[0])
         mapping = media.rtpmap(payload_type)
@@ -784,6 +803,55 @@ def _split_aac(payload: bytes) -> list[bytes]:
     return frames
 
 
+class MetadataReceiver:
+    """ONVIF metadata RTP and RTCP of one track -> :class:`MetadataDocument` objects (no I/O).
+
+    Documents are reassembled up to the marker bit (see
+    :class:`~platonicam.rtsp.metadata.MetadataDepacketizer` for loss); the XML
+    is handed on unparsed. ``wallclock`` comes from the track's RTCP sender
+    reports, else the arrival time; ``timestamp`` counts 90 kHz ticks from the
+    first document.
+    """
+
+    def __init__(self, payload_type: int, budget: _Budget, clock_rate: int = 0) -> None:
+        self.payload_type = payload_type
+        self._clock = _Clock32(clock_rate or METADATA_CLOCK_RATE)
+        self._budget = budget
+        self._depacketizer = MetadataDepacketizer()
+        self.documents = 0
+
+    @property
+    def dropped_documents(self) -> int:
+        return self._depacketizer.dropped
+
+    def rtp(self, data: bytes, arrival: float) -> list[MetadataDocument]:
+        try:
+            packet = RtpPacket.parse(data)
+            if packet.payload_type != self.payload_type:
+                raise RtpError(f"unexpected RTP payload type {packet.payload_type}")
+        except RtpError as exc:
+            log.debug("skipping a malformed metadata packet: %s", exc)
+            self._budget.record(True)
+            return []
+        self._budget.record(False)
+        done = self._depacketizer.push(packet)
+        if done is None:
+            return []
+        self.documents += 1
+        return [
+            MetadataDocument(
+                xml=done.xml,
+                wallclock=self._clock.wallclock(done.rtp_timestamp, arrival),
+                timestamp=self._clock.extend(done.rtp_timestamp),
+            )
+        ]
+
+    def rtcp(self, data: bytes) -> None:
+        if len(data) >= 28 and data[1] == RTCP_SR:
+            with contextlib.suppress(RtpError):
+                self._clock.sender_report(RtcpSenderReport.parse(data))
+
+
 # --- the asyncio shell ------------------------------------------------------------------
 
 
@@ -830,6 +898,7 @@ class RtspClient:
         clock: Clock | None = None,
         max_malformed: int = DEFAULT_MAX_MALFORMED,
         user_agent: str = USER_AGENT,
+        metadata: bool = False,
     ) -> None:
         if transport not in ("tcp", "udp"):
             raise ValueError(f"transport must be 'tcp' or 'udp', not {transport!r}")
@@ -847,11 +916,12 @@ class RtspClient:
         )
         self._clock: Clock = clock or SystemClock()
         self.handshake = ClientHandshake(
-            parsed.url, credentials, transport=transport, user_agent=user_agent
+            parsed.url, credentials, transport=transport, user_agent=user_agent, metadata=metadata
         )
         self._budget = _Budget(max_malformed)
         self._video: VideoReceiver | None = None
         self._audio: AacReceiver | None = None
+        self._metadata: MetadataReceiver | None = None
         self._channels: dict[int, tuple[int, bool]] = {}
         self._reader: asyncio.StreamReader | None = None
         self._writer: asyncio.StreamWriter | None = None
@@ -888,6 +958,12 @@ class RtspClient:
     def audio(self) -> AudioDescription | None:
         """The AAC track when the camera has one (``None`` otherwise)."""
         return self.handshake.audio
+
+    @property
+    def has_metadata(self) -> bool:
+        """Whether a metadata track was set up (asked for with ``metadata=True``
+        and offered by the camera's SDP)."""
+        return any(t.kind == "metadata" for t in self.handshake.tracks)
 
     @property
     def malformed_packets(self) -> int:
@@ -961,6 +1037,10 @@ class RtspClient:
         for index, track in enumerate(handshake.tracks):
             if track.kind == "video":
                 self._video = VideoReceiver(handshake.video, track.payload_type, self._budget)
+            elif track.kind == "metadata":
+                self._metadata = MetadataReceiver(
+                    track.payload_type, self._budget, track.clock_rate
+                )
             elif handshake.audio is not None:
                 self._audio = AacReceiver(handshake.audio, track.payload_type, self._budget)
             if self.transport == "tcp":
@@ -1128,6 +1208,7 @@ class RtspClient:
         arrival = self._clock.now().timestamp()
         if not data:
             return
+        tracks = self.handshake.tracks
         try:
             if track == 0 and self._video is not None:
                 if rtcp:
@@ -1135,6 +1216,13 @@ class RtspClient:
                 else:
                     for unit in self._video.rtp(data, arrival):
                         self._enqueue(unit, unit.keyframe)
+            elif track < len(tracks) and tracks[track].kind == "metadata":
+                if self._metadata is not None:
+                    if rtcp:
+                        self._metadata.rtcp(data)
+                    else:
+                        for document in self._metadata.rtp(data, arrival):
+                            self._enqueue(document, False)
             elif self._audio is not None:
                 if rtcp:
                     self._audio.rtcp(data)
@@ -1174,4 +1262,15 @@ class RtspClient:
         """The video access units (see :meth:`media`)."""
         async for item in self.media():
             if isinstance(item, AccessUnit):
+                yield item
+
+    async def metadata_documents(self) -> AsyncIterator[MetadataDocument]:
+        """The metadata track's documents (see :meth:`media`); open with ``metadata=True``.
+
+        Raises :class:`RtspError` at once when no metadata track was set up.
+        """
+        if not self.has_metadata:
+            raise RtspError(f"{self.url} has no metadata track set up")
+        async for item in self.media():
+            if isinstance(item, MetadataDocument):
                 yield item

@@ -20,8 +20,16 @@ Strategy:
 * **Sessions** (RFC 2326 §12.37) expire after ``session_timeout`` seconds
   without a request, RTCP or interleaved data from the client. A TCP-interleaved
   session also ends with its connection; a UDP session outlives it until
-  TEARDOWN or timeout, as the RFC intends. A session has one track per mount
-  (video): a second SETUP replaces its transport instead of adding a track.
+  TEARDOWN or timeout, as the RFC intends. A session has the mount's video
+  track (``trackID=0``) and, when the mount has a metadata source, its ONVIF
+  metadata track (``trackID=1``); a second SETUP of a track replaces its
+  transport instead of adding a track.
+* **Metadata.** A mount's optional
+  :class:`~platonicam.rtsp.metadata.MetadataSource` is subscribed like the
+  video; each document goes out as RTP packets of its own SSRC and sequence
+  space (marker on the last, see :mod:`platonicam.rtsp.metadata`) to the
+  playing sessions that set the track up, with its own RTCP sender reports.
+  A congested TCP client misses whole documents, never parts of one.
 * **Reconfiguration.** DESCRIBE always answers with the stream's current
   description. When access units of a new ``generation`` arrive, sessions set
   up for an older one are ended and their connections closed, so clients
@@ -41,7 +49,7 @@ import secrets
 import socket
 import urllib.parse
 from collections.abc import AsyncGenerator, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import TracebackType
 from typing import Final, Self
 
@@ -61,6 +69,14 @@ from platonicam.rtsp.message import (
     parse_session,
     parse_transport,
 )
+from platonicam.rtsp.metadata import (
+    METADATA_CLOCK_RATE,
+    METADATA_PAYLOAD_TYPE,
+    MetadataDocument,
+    MetadataSource,
+    describe_metadata_media,
+)
+from platonicam.rtsp.metadata import packetize as packetize_metadata
 from platonicam.rtsp.rtp import RtcpSenderReport, RtpPacket, ntp_from_unix, random_ssrc
 from platonicam.rtsp.sdp import VIDEO_PAYLOAD_TYPE, describe_stream
 from platonicam.rtsp.stream import AccessUnit, LiveStream, StreamDescription, VideoCodec
@@ -76,6 +92,8 @@ TCP_HIGH_WATER: Final = 1024 * 1024
 PLAY_START_TIMEOUT: Final = 10.0
 #: The control name of the (only) track of a mount.
 TRACK_CONTROL: Final = "trackID=0"
+#: The control name of a mount's metadata track (when it has a metadata source).
+METADATA_CONTROL: Final = "trackID=1"
 PUBLIC_METHODS: Final = (
     "OPTIONS, DESCRIBE, SETUP, PLAY, PAUSE, TEARDOWN, GET_PARAMETER, SET_PARAMETER"
 )
@@ -178,6 +196,9 @@ class _Session:
         self.generation = mount.stream.description.generation
         self.sink: _TcpSink | _UdpSink | None = None
         self.track_uri = ""
+        self.metadata_sink: _TcpSink | _UdpSink | None = None
+        self.metadata_uri = ""
+        self.metadata_reported = False
         self.state = "ready"  # ready -> starting (PLAY waits for a keyframe) -> playing
         self.last_activity = now
         self.skipping = False
@@ -188,7 +209,7 @@ class _Session:
         self, packets: Sequence[bytes], keyframe: bool, first: tuple[int, int], report: bytes | None
     ) -> None:
         sink = self.sink
-        if sink is None:
+        if sink is None and self.metadata_sink is None:
             return
         if self.state == "starting":
             if not keyframe:
@@ -202,6 +223,8 @@ class _Session:
             report = self.mount.sender_report()
         elif self.state != "playing":
             return
+        if sink is None:
+            return  # a metadata-only session: it started with the video, gets no video
         if self.skipping or sink.congested:
             if not keyframe or sink.congested:
                 self.skipping = True
@@ -211,14 +234,44 @@ class _Session:
         if report is not None:
             sink.send_rtcp(report)
 
+    def deliver_metadata(self, packets: Sequence[bytes], report: bytes | None) -> None:
+        """Send one whole metadata document (or nothing, when not playing or congested)."""
+        sink = self.metadata_sink
+        if sink is None or self.state != "playing" or sink.congested:
+            return
+        if not self.metadata_reported:
+            # The first packets come with a sender report, so the client can map
+            # them to wall-clock time (and line them up with the video) at once.
+            report = self.mount.metadata_report()
+            self.metadata_reported = True
+        if report is not None:
+            sink.send_rtcp(report)
+        sink.send_rtp(packets)
+
 
 class _Mount:
     """A mounted stream: its one subscription, its RTP state and its playing sessions."""
 
-    def __init__(self, server: RtspServer, path: str, stream: LiveStream) -> None:
+    def __init__(
+        self,
+        server: RtspServer,
+        path: str,
+        stream: LiveStream,
+        metadata: MetadataSource | None = None,
+    ) -> None:
         self.server = server
         self.path = path
         self.stream = stream
+        self.metadata = metadata
+        self.metadata_ssrc = random_ssrc()
+        self.metadata_sequence = secrets.randbits(16)
+        self.metadata_offset = secrets.randbits(32)
+        self.metadata_packets = 0
+        self.metadata_octets = 0
+        self.metadata_task: asyncio.Task[None] | None = None
+        self._metadata_epoch: float | None = None
+        self._metadata_mapping: tuple[float, int] = (0.0, self.metadata_offset)
+        self._metadata_last_report = float("-inf")
         self.ssrc = random_ssrc()
         self.sequence = secrets.randbits(16)
         self.timestamp_offset = secrets.randbits(32)
@@ -230,16 +283,84 @@ class _Mount:
         self._mapping: tuple[float, int] = (0.0, self.timestamp_offset)
 
     def start(self) -> None:
-        self.task = asyncio.get_running_loop().create_task(
-            self._run(), name=f"rtsp-mount-{self.path}"
-        )
+        loop = asyncio.get_running_loop()
+        self.task = loop.create_task(self._run(), name=f"rtsp-mount-{self.path}")
+        if self.metadata is not None:
+            self.metadata_task = loop.create_task(
+                self._run_metadata(self.metadata), name=f"rtsp-metadata-{self.path}"
+            )
 
     async def stop(self) -> None:
+        if self.metadata_task is not None:
+            self.metadata_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.metadata_task
+            self.metadata_task = None
         if self.task is not None:
             self.task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self.task
             self.task = None
+
+    async def _run_metadata(self, source: MetadataSource) -> None:
+        documents = source.subscribe()
+        try:
+            async for document in documents:
+                self.publish_metadata(document)
+        except Exception:
+            # A failing metadata source only silences the metadata track.
+            log.exception("the metadata source mounted at %s failed", self.path)
+        finally:
+            if isinstance(documents, AsyncGenerator):
+                await documents.aclose()
+
+    def metadata_report(self) -> bytes:
+        wallclock, rtp_time = self._metadata_mapping
+        return bytes(
+            RtcpSenderReport(
+                ssrc=self.metadata_ssrc,
+                ntp_timestamp=ntp_from_unix(wallclock),
+                rtp_timestamp=rtp_time,
+                packet_count=self.metadata_packets,
+                octet_count=self.metadata_octets,
+            )
+        )
+
+    def publish_metadata(self, document: MetadataDocument) -> None:
+        """Packetize one metadata document and hand it to every session playing the track."""
+        receivers = [s for s in self.sessions if s.metadata_sink is not None]
+        if not receivers:
+            return
+        if self._metadata_epoch is None:
+            self._metadata_epoch = document.wallclock
+        ticks = round((document.wallclock - self._metadata_epoch) * METADATA_CLOCK_RATE)
+        rtp_time = (self.metadata_offset + ticks) & 0xFFFFFFFF
+        payloads = packetize_metadata(document.xml, self.server.max_payload)
+        last = len(payloads) - 1
+        packets = [
+            bytes(
+                RtpPacket(
+                    METADATA_PAYLOAD_TYPE,
+                    (self.metadata_sequence + index) & 0xFFFF,
+                    rtp_time,
+                    self.metadata_ssrc,
+                    payload,
+                    marker=index == last,
+                )
+            )
+            for index, payload in enumerate(payloads)
+        ]
+        self.metadata_sequence = (self.metadata_sequence + len(payloads)) & 0xFFFF
+        self.metadata_packets += len(payloads)
+        self.metadata_octets += sum(len(p) for p in payloads)
+        self._metadata_mapping = (document.wallclock, rtp_time)
+        report = None
+        now = asyncio.get_running_loop().time()
+        if now - self._metadata_last_report >= SENDER_REPORT_INTERVAL:
+            report = self.metadata_report()
+            self._metadata_last_report = now
+        for session in receivers:
+            session.deliver_metadata(packets, report)
 
     async def _run(self) -> None:
         units = self.stream.subscribe()
@@ -489,8 +610,9 @@ class RtspServer:
     ) -> None:
         await self.close()
 
-    def mount(self, path: str, stream: LiveStream) -> None:
-        """Serve ``stream`` at ``rtsp://host:port/path``.
+    def mount(self, path: str, stream: LiveStream, metadata: MetadataSource | None = None) -> None:
+        """Serve ``stream`` at ``rtsp://host:port/path``, with an ONVIF metadata
+        track (:data:`METADATA_CONTROL`) fed by ``metadata`` when given.
 
         Raises :class:`RtspError` when ``path`` is empty or already mounted.
         """
@@ -499,7 +621,7 @@ class RtspServer:
             raise RtspError("cannot mount a stream at the root path")
         if key in self._mounts:
             raise RtspError(f"a stream is already mounted at {key!r}")
-        mount = _Mount(self, key, stream)
+        mount = _Mount(self, key, stream, metadata)
         self._mounts[key] = mount
         if self._server is not None:
             mount.start()
@@ -539,12 +661,14 @@ class RtspServer:
         self._sessions.pop(session.id, None)
         session.mount.sessions.discard(session)
         session.connection.sessions.discard(session)
-        if isinstance(session.sink, _UdpSink):
-            self._udp_clients.pop(session.sink.rtp, None)
-            self._udp_clients.pop(session.sink.rtcp, None)
+        for old in (session.sink, session.metadata_sink):
+            if isinstance(old, _UdpSink):
+                self._udp_clients.pop(old.rtp, None)
+                self._udp_clients.pop(old.rtcp, None)
         if session.started is not None and not session.started.done():
             session.started.set_result(None)  # PLAY, if waiting, answers 454
         session.sink = None
+        session.metadata_sink = None
         session.state = "ended"
         if close_connection:
             session.connection.close()
@@ -682,6 +806,10 @@ class RtspServer:
         except RtspError as exc:
             log.warning("cannot describe %s: %s", mount.path, exc)
             return reply(503)
+        if mount.metadata is not None:
+            sdp = replace(
+                sdp, media=(*sdp.media, describe_metadata_media(control=METADATA_CONTROL))
+            )
         base = request.uri.split("?", 1)[0].rstrip("/") + "/"
         return reply(
             200,
@@ -697,9 +825,12 @@ class RtspServer:
         reply: _Reply,
     ) -> RtspResponse:
         found = self._find_mount(request.uri)
-        if found is None or found[1] not in (TRACK_CONTROL, ""):
+        if found is None or found[1] not in (TRACK_CONTROL, "", METADATA_CONTROL):
             return reply(404)
         mount = found[0]
+        is_metadata = found[1] == METADATA_CONTROL
+        if is_metadata and mount.metadata is None:
+            return reply(404)
         if session is not None and session.mount is not mount:
             return reply(459)
         if session is not None and session.state != "ready":
@@ -723,9 +854,11 @@ class RtspServer:
             session = _Session(secrets.token_hex(8), connection, mount, loop.time())
             self._sessions[session.id] = session
             connection.sessions.add(session)
-        elif isinstance(session.sink, _UdpSink):
-            self._udp_clients.pop(session.sink.rtp, None)
-            self._udp_clients.pop(session.sink.rtcp, None)
+        else:
+            previous = session.metadata_sink if is_metadata else session.sink
+            if isinstance(previous, _UdpSink):
+                self._udp_clients.pop(previous.rtp, None)
+                self._udp_clients.pop(previous.rtcp, None)
         sink: _TcpSink | _UdpSink
         if chosen.is_tcp:
             # A session's data rides on the connection that set it up.
@@ -742,13 +875,19 @@ class RtspServer:
             sink = _UdpSink(ports, rtp, rtcp)
             self._udp_clients[rtp] = session
             self._udp_clients[rtcp] = session
-        session.sink = sink
+        if is_metadata:
+            session.metadata_sink = sink
+            session.metadata_uri = request.uri
+            ssrc = mount.metadata_ssrc
+        else:
+            session.sink = sink
+            session.track_uri = request.uri
+            ssrc = mount.ssrc
         session.generation = mount.stream.description.generation
-        session.track_uri = request.uri
         return reply(
             200,
             {
-                "Transport": str(sink.describe(mount.ssrc)),
+                "Transport": str(sink.describe(ssrc)),
                 "Session": f"{session.id};timeout={self._timeout_header}",
             },
         )
@@ -761,14 +900,23 @@ class RtspServer:
         reply: _Reply,
         session_value: str,
     ) -> RtspResponse | None:
-        if session.sink is None:
+        if session.sink is None and session.metadata_sink is None:
             return reply(455)
         if session.state != "ready":
             return reply(200, {"Session": session_value})
         started: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
         def on_start(sequence: int, rtp_time: int) -> None:
-            info = f"url={session.track_uri};seq={sequence};rtptime={rtp_time}"
+            infos = []
+            if session.sink is not None:
+                infos.append(f"url={session.track_uri};seq={sequence};rtptime={rtp_time}")
+            if session.metadata_sink is not None:
+                mount = session.mount
+                infos.append(
+                    f"url={session.metadata_uri};seq={mount.metadata_sequence};"
+                    f"rtptime={mount._metadata_mapping[1]}"
+                )
+            info = ",".join(infos)
             headers = {"Session": session_value, "Range": "npt=0.000-", "RTP-Info": info}
             connection.write(reply(200, headers))
 

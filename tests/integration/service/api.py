@@ -119,8 +119,15 @@ class Api(Service):
                 await asyncio.sleep(0.05)
 
 
-def api_settings(data_dir: Path, **overrides: object) -> Settings:
+def api_settings(data_dir: Path, database_url: str = "", **overrides: object) -> Settings:
+    """Settings with discovery kept off the network (no multicast, no targets).
+
+    ``database_url`` empty keeps the default SQLite file in ``data_dir``; the
+    ``database_url`` fixture (conftest) gives one on each backend.
+    """
     discovery = {"multicast": False, "unicast_targets": [], "timeout": 1.0}
+    if database_url:
+        overrides = {**overrides, "database": {"url": database_url}}
     return settings_for(data_dir, discovery=discovery, **overrides)
 
 
@@ -150,7 +157,10 @@ async def running_api(
         app.router.lifespan_context(app),
         httpx.AsyncClient(transport=transport_asgi, base_url="http://platonicam") as client,
     ):
-        yield Api(app=app, client=client, clock=used_clock, console=console, refused=refused)
+        api = Api(app=app, client=client, clock=used_clock, console=console, refused=refused)
+        # The backend a test was parametrised with is the one the service uses.
+        assert api.context.database.display_url == settings.database.url
+        yield api
 
 
 # ---------------------------------------------------------------------- devices

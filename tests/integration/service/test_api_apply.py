@@ -2,7 +2,8 @@
 
 The change is checked by an independent reader: after the job, Debian's
 ``/usr/bin/ffprobe`` reads the device's RTSP stream and must see the new
-resolution and codec.
+resolution and codec. Every test runs on both database backends, SQLite and
+PostgreSQL (the ``database_url`` fixture, conftest).
 """
 
 from __future__ import annotations
@@ -34,8 +35,9 @@ FFPROBE = "/usr/bin/ffprobe"
 
 
 @pytest.fixture
-async def api(tmp_path: Path) -> AsyncIterator[Api]:
-    async with running_api(api_settings(tmp_path / "service")) as started:
+async def api(tmp_path: Path, database_url: str) -> AsyncIterator[Api]:
+    """The service on a fresh database, once per backend (see conftest)."""
+    async with running_api(api_settings(tmp_path / "service", database_url)) as started:
         yield started
 
 
@@ -293,8 +295,10 @@ def black_hole() -> Iterator[int]:
         server.close()
 
 
-async def test_a_restart_mid_job_leaves_the_job_failed(tmp_path: Path, black_hole: int) -> None:
-    settings = api_settings(tmp_path / "service")
+async def test_a_restart_mid_job_leaves_the_job_failed(
+    tmp_path: Path, black_hole: int, database_url: str
+) -> None:
+    settings = api_settings(tmp_path / "service", database_url)
     async with running_api(settings) as api:
         camera_id = await register(api, black_hole, "silent")
         started = await api.client.post(

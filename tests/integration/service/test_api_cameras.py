@@ -1,7 +1,9 @@
 """Discover, add, read and reboot cameras through the REST API, against real reference devices.
 
 Every device is the real one on 127.0.0.1; the service reaches it over HTTP
-with WS-Security/Digest exactly as it would reach a camera on the LAN.
+with WS-Security/Digest exactly as it would reach a camera on the LAN. Every
+test runs on both database backends, SQLite and PostgreSQL (the
+``database_url`` fixture, conftest).
 """
 
 from __future__ import annotations
@@ -26,8 +28,9 @@ PROBLEM = "application/problem+json"
 
 
 @pytest.fixture
-async def api(tmp_path: Path) -> AsyncIterator[Api]:
-    async with running_api(api_settings(tmp_path / "service")) as started:
+async def api(tmp_path: Path, database_url: str) -> AsyncIterator[Api]:
+    """The service on a fresh database, once per backend (see conftest)."""
+    async with running_api(api_settings(tmp_path / "service", database_url)) as started:
         yield started
 
 

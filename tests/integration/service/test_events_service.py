@@ -4,7 +4,8 @@ The service is ``create_app`` served by uvicorn on 127.0.0.1 (SSE and
 WebSockets need a real server), cameras are the reference device (or a
 replayed Hikvision for malformed notifications), and the broker is Debian's
 mosquitto. PullPoint settings are short (1 s pulls, fast back-off, 0.2 s
-reconcile) so every test ends within seconds.
+reconcile) so every test ends within seconds. Every test runs on both database
+backends, SQLite and PostgreSQL (the ``database_url`` fixture, conftest).
 """
 
 from __future__ import annotations
@@ -126,7 +127,10 @@ async def service(settings: Settings) -> AsyncIterator[Running]:
     base = f"http://127.0.0.1:{port}"
     try:
         async with httpx.AsyncClient(base_url=base, timeout=10) as http:
-            yield Running(app, base, http)
+            running = Running(app, base, http)
+            # The backend a test was parametrised with is the one the service uses.
+            assert running.context.database.display_url == settings.database.url
+            yield running
     finally:
         server.should_exit = True
         await task
@@ -224,10 +228,11 @@ def broker(tmp_path: Path) -> Iterator[Mosquitto]:
 
 
 async def test_motion_is_stored_streamed_by_grant_and_published_with_ha_discovery(
-    tmp_path: Path, device: Device, broker: Mosquitto
+    tmp_path: Path, device: Device, broker: Mosquitto, database_url: str
 ) -> None:
     settings = api_settings(
         tmp_path / "service",
+        database_url,
         events=FAST_EVENTS,
         mqtt={"url": broker.url, "reconnect_min": 0.05, "reconnect_max": 0.2},
     )
@@ -335,9 +340,9 @@ async def test_motion_is_stored_streamed_by_grant_and_published_with_ha_discover
 
 
 async def test_device_restart_mid_subscription_loses_nothing_and_duplicates_nothing(
-    tmp_path: Path, device: Device
+    tmp_path: Path, device: Device, database_url: str
 ) -> None:
-    settings = api_settings(tmp_path / "service", events=FAST_EVENTS)
+    settings = api_settings(tmp_path / "service", database_url, events=FAST_EVENTS)
     async with service(settings) as running:
         admin = await running.user("admin", Role.ADMIN)
         camera_id = await add_camera(running, device.port)
@@ -385,10 +390,12 @@ async def test_device_restart_mid_subscription_loses_nothing_and_duplicates_noth
     ]
 
 
-async def test_malformed_notifications_crash_nothing(tmp_path: Path, device: Device) -> None:
+async def test_malformed_notifications_crash_nothing(
+    tmp_path: Path, device: Device, database_url: str
+) -> None:
     """A replayed Hikvision DS-2CD2012-I answers every pull with one good
     message between two bad ones; a healthy camera beside it is unaffected."""
-    settings = api_settings(tmp_path / "service", events=FAST_EVENTS)
+    settings = api_settings(tmp_path / "service", database_url, events=FAST_EVENTS)
     async with (
         ReplayCamera(
             CORPUS, "hikvision_DS-2CD2012-I", responses={"PullMessages": _PULL_ANSWER}
@@ -415,10 +422,11 @@ async def test_malformed_notifications_crash_nothing(tmp_path: Path, device: Dev
 
 
 async def test_broker_away_and_back_delivers_the_events_of_the_outage(
-    tmp_path: Path, device: Device, broker: Mosquitto
+    tmp_path: Path, device: Device, broker: Mosquitto, database_url: str
 ) -> None:
     settings = api_settings(
         tmp_path / "service",
+        database_url,
         events=FAST_EVENTS,
         mqtt={"url": broker.url, "reconnect_min": 0.05, "reconnect_max": 0.2, "discovery": False},
     )
@@ -457,7 +465,7 @@ async def test_broker_away_and_back_delivers_the_events_of_the_outage(
 
 
 async def test_api_paging_returns_every_event_once_and_retention_runs_periodically(
-    tmp_path: Path,
+    tmp_path: Path, database_url: str
 ) -> None:
     from datetime import timedelta
 
@@ -465,6 +473,7 @@ async def test_api_paging_returns_every_event_once_and_retention_runs_periodical
 
     settings = api_settings(
         tmp_path / "service",
+        database_url,
         events={**FAST_EVENTS, "retention_days": 7, "retention_interval": 0.1},
     )
     async with service(settings) as running:

@@ -1,8 +1,14 @@
-"""Event service (``tev``) and WS-BaseNotification (``wsnt``) handlers: PullPoint only.
+"""Event service (``tev``) and WS-BaseNotification (``wsnt``) handlers: PullPoint
+and Profile M event brokers.
 
 A subscription's address is ``/onvif/pullpoint/<id>``: PullMessages, Renew,
 Unsubscribe and SetSynchronizationPoint find it by the path they were posted
 to, or by ``wsa:To`` for clients that post them to the event service address.
+
+AddEventBroker, GetEventBrokers and DeleteEventBroker configure the MQTT
+brokers the device publishes its events to (:mod:`platonicam.device.broker`);
+GetServiceCapabilities advertises them as Profile M devices do, with
+``EventBrokerProtocols`` and ``MaxEventBrokers``.
 """
 
 from __future__ import annotations
@@ -11,12 +17,14 @@ from datetime import timedelta
 
 from lxml import etree
 
+from platonicam.device.broker import PROTOCOLS
 from platonicam.device.events import TOPIC_EXPRESSION_DIALECTS, PullPoint, TopicFilter
-from platonicam.device.faults import DeviceFault
-from platonicam.device.handlers.base import Registry, Request
+from platonicam.device.faults import DeviceFault, invalid_args
+from platonicam.device.handlers.base import Registry, Request, optional_arg, require_child
 from platonicam.device.paths import PULLPOINT_PREFIX
 from platonicam.device.security import AccessClass
 from platonicam.onvif.models.events import (
+    EventBroker,
     EventProperties,
     EventServiceCapabilities,
     PullMessagesResult,
@@ -57,6 +65,8 @@ async def get_service_capabilities(request: Request, payload: Element) -> Elemen
         max_notification_producers=0,
         max_pull_points=request.device.events.limits.max_pull_points,
         persistent_notification_storage=False,
+        event_broker_protocols=PROTOCOLS,
+        max_event_brokers=request.device.brokers.options.max_brokers,
     ).to_xml(response)
     return response
 
@@ -120,3 +130,33 @@ async def renew(request: Request, payload: Element) -> Element:
 async def unsubscribe(request: Request, payload: Element) -> Element:
     request.device.events.unsubscribe(_subscription(request))
     return notification.response("Unsubscribe")
+
+
+# ---------------------------------------------------------------------- Profile M
+
+
+@registry.op("AddEventBroker", AccessClass.WRITE_SYSTEM)
+async def add_event_broker(request: Request, payload: Element) -> Element:
+    node = require_child(payload, "EventBroker")
+    config = EventBroker.from_xml(node, operation="AddEventBroker")
+    expression = child(node, "PublishFilter", "TopicExpression")
+    namespaces = expression.nsmap if expression is not None else None
+    await request.device.brokers.add(config, namespaces)
+    return registry.response("AddEventBroker")
+
+
+@registry.op("GetEventBrokers", AccessClass.READ_MEDIA)
+async def get_event_brokers(request: Request, payload: Element) -> Element:
+    response = registry.response("GetEventBrokers")
+    for config in request.device.brokers.configurations(optional_arg(payload, "Address")):
+        config.to_xml(response)
+    return response
+
+
+@registry.op("DeleteEventBroker", AccessClass.WRITE_SYSTEM)
+async def delete_event_broker(request: Request, payload: Element) -> Element:
+    address = text(payload, "Address")
+    if not address:
+        raise invalid_args("DeleteEventBroker needs Address")
+    await request.device.brokers.delete(address)
+    return registry.response("DeleteEventBroker")

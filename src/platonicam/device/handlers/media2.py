@@ -58,21 +58,29 @@ async def get_profiles(request: Request, payload: Element) -> Element:
     state = request.device.state
     token = optional_arg(payload, "Token")
     types = [text(node) or "" for node in children(payload, "Type")]
-    profiles = (
-        [media.find_profile(state, token, media2=True)] if token else list(state.media.profiles)
-    )
-    response = registry.response("GetProfiles")
-    for profile in profiles:
-        if not types:
-            # Without Type, Media2 answers names and tokens only (ver20 GetProfiles).
-            profile = dataclasses.replace(
-                profile,
-                video_source_configuration=None,
-                video_encoder_configuration=None,
-                ptz_configuration_token=None,
-            )
-        media.write_profile(request, response, profile, None, media2=True)
-    return response
+
+    def build() -> Element:
+        profiles = (
+            [media.find_profile(state, token, media2=True)] if token else list(state.media.profiles)
+        )
+        response = registry.response("GetProfiles")
+        for profile in profiles:
+            if not types:
+                # Without Type, Media2 answers names and tokens only (ver20 GetProfiles).
+                profile = dataclasses.replace(
+                    profile,
+                    video_source_configuration=None,
+                    video_encoder_configuration=None,
+                    ptz_configuration_token=None,
+                )
+            media.write_profile(request, response, profile, None, media2=True)
+        return response
+
+    # The answer depends on the media state, the token and whether any Type was
+    # asked for (the Type values themselves select nothing here), never on the
+    # host: one cached answer per variant. Only existing tokens reach the cache
+    # (find_profile raises for others), so it holds at most MAX_PROFILES + 2.
+    return media.cached_profiles_answer(state, (TR2, "GetProfiles", token, bool(types)), build)
 
 
 @registry.op("CreateProfile", AccessClass.ACTUATE)

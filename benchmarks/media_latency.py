@@ -1,0 +1,813 @@
+"""The media gateway against ffmpeg's HLS muxer: first bytes, added latency, CPU and memory.
+
+::
+
+    .venv/bin/python benchmarks/media_latency.py --quick   # under 2 minutes
+    .venv/bin/python benchmarks/media_latency.py           # the full run, about 8 minutes
+    .venv/bin/python benchmarks/media_latency.py --gops 4 --mse-viewers 1 50
+
+Per GOP length (1 s and 4 s), three processes on 127.0.0.1 and nothing else:
+
+* the camera: the reference device (``_device_process.py``, a
+  :class:`~platonicam.device.runtime.DeviceRuntime`) whose main H.264 profile is
+  set to 1920x1080, 30 fps, 4096 kbit/s and the GOP through ONVIF
+  (``client.media.set_video_encoder_configuration``; the call returns once the
+  new loop plays). Every access unit carries the latency SEI stamped with the
+  wall-clock time it was sent (:mod:`platonicam.rtsp.sei`);
+* the gateway: ``platonicam serve --port 0`` (no demo camera: the device is
+  registered through ``POST /api/cameras``), so its CPU and RSS are its own;
+* the peer: ``ffmpeg -rtsp_transport tcp -i rtsp://... -c copy -f hls -hls_time 1
+  -hls_list_size 6 -hls_flags delete_segments`` writing into a folder that
+  ``python -m http.server`` serves.
+
+What is measured, with the gateway's hub and ffmpeg already running (warm):
+
+1. first bytes: MSE, WebSocket open to the end of the first part message whose
+   JSON says ``independent`` (init segment included); LL-HLS, the playlist
+   request to the end of the newest ``INDEPENDENT=YES`` part (with ``init.mp4``);
+   ffmpeg-HLS, the playlist request to the end of its newest segment;
+2. added latency: for every frame received, arrival time minus the SEI stamp
+   (frames are found in the fMP4 ``mdat`` / the MPEG-TS video PES). ``med`` is
+   over all frames, ``edge`` over the newest frame of each delivery (what a
+   player at the live edge shows first);
+3. gateway CPU (% of one core, minus the gateway with no viewer) and RSS growth
+   with N MSE viewers (WebSocket clients reading everything) and N LL-HLS
+   viewers (blocking playlist reload, then the part), from ``/proc``;
+4. memory per viewer: RSS growth divided by N.
+
+The viewers run in this process; with two cores they compete with the gateway
+and the device, and the table says so when this process was the busier one.
+Everything is bounded: fixed windows per row and ``--limit`` for the run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import dataclasses
+import json
+import os
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import websockets
+from _device_process import PASSWORD, USERNAME, DeviceProcess
+
+from platonicam.onvif.client import OnvifClient
+from platonicam.rtsp.sei import parse_latency_sei
+from platonicam.rtsp.stream import VideoCodec
+
+ENCODER = "VideoEncoder_1_main"
+RTSP_PATH = "/profile/Profile_1_main"
+FPS = 30
+BITRATE_KBPS = 4096
+_RUNNING = re.compile(r"PlatoniCam is running at (http://127\.0\.0\.1:\d+)")
+_PASSWORD = re.compile(r"^\s+password: (\S+)$")
+_HINT = re.compile(r'#EXT-X-PRELOAD-HINT:TYPE=PART,URI="(p(\d+)-(\d+)\.(\d+)\.m4s)')
+_INDEPENDENT = re.compile(r'#EXT-X-PART:[^\n]*URI="([^"?]+)[^"]*"[^\n]*INDEPENDENT=YES')
+_MAP = re.compile(r'#EXT-X-MAP:URI="([^"?]+)')
+_SERVING = re.compile(r"port (\d+)")
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+# Targets of issue 5, "Benchmarks".
+TARGET_FIRST = {"mse": 0.1, "ll-hls": 0.3}
+TARGET_LATENCY = {"mse": 0.05, "ll-hls": 1.0}
+TARGET_CPU = {"mse": 12.0, "ll-hls": 20.0}
+TARGET_MB_PER_VIEWER = 0.3
+
+
+# --------------------------------------------------------------------------- /proc
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of process ``pid`` (all threads), from ``/proc``."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / _TICKS
+
+
+def rss_bytes(pid: int) -> int:
+    """Resident set size of process ``pid``, from ``/proc`` (0 when unknown)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
+def own_cpu() -> float:
+    return time.process_time()
+
+
+# --------------------------------------------------------------------------- stream parsing
+
+
+def _boxes(data: bytes) -> Iterator[tuple[bytes, bytes]]:
+    """Top-level ISO BMFF boxes of ``data`` as (type, payload); stops at a malformed size."""
+    pos = 0
+    while pos + 8 <= len(data):
+        size = int.from_bytes(data[pos : pos + 4], "big")
+        kind = data[pos + 4 : pos + 8]
+        header = 8
+        if size == 1:
+            size = int.from_bytes(data[pos + 8 : pos + 16], "big")
+            header = 16
+        elif size == 0:
+            size = len(data) - pos
+        if size < header:
+            return
+        yield kind, data[pos + header : pos + size]
+        pos += size
+
+
+def fmp4_stamps(fragment: bytes) -> list[float]:
+    """The latency SEI stamps (Unix seconds) of the frames in an fMP4 fragment, in order.
+
+    The ``mdat`` holds the samples as 4-byte length-prefixed NAL units (avcC
+    with ``lengthSizeMinusOne`` 3, what :mod:`platonicam.media.fmp4` writes);
+    the device puts one latency SEI in every access unit, so one stamp is one frame.
+    """
+    stamps: list[float] = []
+    for kind, payload in _boxes(fragment):
+        if kind != b"mdat":
+            continue
+        pos = 0
+        while pos + 4 <= len(payload):
+            size = int.from_bytes(payload[pos : pos + 4], "big")
+            nal = payload[pos + 4 : pos + 4 + size]
+            pos += 4 + size
+            if nal and nal[0] & 0x1F == 6:
+                stamp = parse_latency_sei(nal, VideoCodec.H264)
+                if stamp is not None:
+                    stamps.append(stamp)
+    return stamps
+
+
+def ts_stamps(segment: bytes) -> list[float]:
+    """The latency SEI stamps of the H.264 frames in an MPEG-TS segment (ffmpeg's HLS).
+
+    The video PID is the one whose PES packets carry stream id 0xE0; its
+    payloads (PES headers removed) are the Annex B byte stream, split at start codes.
+    """
+    video_pid: int | None = None
+    stream = bytearray()
+    for pos in range(0, len(segment) - 187, 188):
+        packet = segment[pos : pos + 188]
+        if packet[0] != 0x47:
+            continue
+        pid = ((packet[1] & 0x1F) << 8) | packet[2]
+        start = bool(packet[1] & 0x40)
+        control = (packet[3] >> 4) & 0x3
+        offset = 4
+        if control in (2, 3):
+            offset += 1 + packet[4]
+        if control in (0, 2) or offset >= 188:
+            continue
+        payload = packet[offset:]
+        if start and payload[:4] == b"\x00\x00\x01\xe0":
+            video_pid = pid
+            payload = payload[9 + payload[8] :]
+        elif pid != video_pid:
+            continue
+        stream += payload
+    stamps: list[float] = []
+    for nal in re.split(rb"\x00\x00\x01", bytes(stream)):
+        if nal and nal[0] & 0x1F == 6:
+            stamp = parse_latency_sei(nal.rstrip(b"\x00"), VideoCodec.H264)
+            if stamp is not None:
+                stamps.append(stamp)
+    return stamps
+
+
+# --------------------------------------------------------------------------- processes
+
+
+class Service:
+    """``platonicam serve --port 0`` in its own process; ``password`` is the first admin's."""
+
+    def __init__(self, data_dir: Path, profile_to: Path | None = None) -> None:
+        self.data_dir = data_dir
+        self.profile_to = profile_to
+        self.process: subprocess.Popen[str] | None = None
+        self.base = ""
+        self.password = ""
+
+    def start(self, timeout: float = 120.0) -> None:
+        command = [sys.executable, "-m", "platonicam", "serve", "--port", "0"]
+        if self.profile_to is not None:
+            command[1:1] = ["-m", "cProfile", "-o", str(self.profile_to)]
+        self.process = subprocess.Popen(
+            [*command, "--data-dir", str(self.data_dir)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
+        assert self.process.stdout is not None
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and not self.base:
+            line = self.process.stdout.readline()
+            if not line:
+                raise RuntimeError("the service exited before it started")
+            if match := _PASSWORD.match(line):
+                self.password = match[1]
+            if match := _RUNNING.search(line):
+                self.base = match[1]
+        if not self.base or not self.password:
+            raise RuntimeError("the service did not report its address and admin password")
+
+    @property
+    def pid(self) -> int:
+        assert self.process is not None
+        return self.process.pid
+
+    def stop(self) -> None:
+        if self.profile_to is not None and self.process is not None:
+            # uvicorn exits its serve loop on SIGINT, so cProfile gets to write its file.
+            self.process.send_signal(signal.SIGINT)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.process.wait(30)
+        _stop(self.process)
+
+
+class FfmpegHls:
+    """ffmpeg's HLS muxer on the camera's RTSP stream, and a static HTTP server for its folder."""
+
+    def __init__(self, folder: Path, rtsp_url: str) -> None:
+        self.folder = folder
+        self.rtsp_url = rtsp_url
+        self.ffmpeg: subprocess.Popen[bytes] | None = None
+        self.server: subprocess.Popen[str] | None = None
+        self.base = ""
+
+    def start(self) -> None:
+        self.folder.mkdir(parents=True)
+        self.ffmpeg = subprocess.Popen(
+            [
+                "ffmpeg", "-hide_banner", "-loglevel", "error", "-nostdin",
+                "-rtsp_transport", "tcp", "-i", self.rtsp_url,
+                "-c", "copy", "-f", "hls", "-hls_time", "1", "-hls_list_size", "6",
+                "-hls_flags", "delete_segments", "out.m3u8",
+            ],  # fmt: skip
+            cwd=self.folder,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        self.server = subprocess.Popen(
+            [sys.executable, "-u", "-m", "http.server", "--bind", "127.0.0.1", "0"],
+            cwd=self.folder,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
+        assert self.server.stdout is not None
+        match = _SERVING.search(self.server.stdout.readline())
+        if match is None:
+            raise RuntimeError("the static HTTP server did not report its port")
+        self.base = f"http://127.0.0.1:{match[1]}"
+
+    @property
+    def pid(self) -> int:
+        assert self.ffmpeg is not None
+        return self.ffmpeg.pid
+
+    def stop(self) -> None:
+        _stop(self.ffmpeg)
+        _stop(self.server)
+
+
+def _stop(process: subprocess.Popen[str] | subprocess.Popen[bytes] | None) -> None:
+    if process is None or process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+async def configure_camera(port: int, gop_seconds: int) -> None:
+    """Set the main encoder to 1080p30, 4096 kbit/s, ``gop_seconds`` GOP, through ONVIF."""
+    async with OnvifClient("127.0.0.1", port, USERNAME, PASSWORD, timeout=300) as client:
+        configs = await client.media.get_video_encoder_configurations()
+        main = next(c for c in configs if c.token == ENCODER)
+        wanted = dataclasses.replace(
+            main,
+            frame_rate_limit=FPS,
+            bitrate_limit=BITRATE_KBPS,
+            gov_length=FPS * gop_seconds,
+            encoding_interval=1,
+        )
+        await client.media.set_video_encoder_configuration(wanted)
+
+
+# --------------------------------------------------------------------------- measurements
+
+
+@dataclass
+class Path_:
+    """One delivery path's figures for one GOP length (seconds; ``None``: not measured)."""
+
+    first: list[float] = field(default_factory=list)
+    latency: list[float] = field(default_factory=list)
+    edge: list[float] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    media_bytes: int = 0
+    media_seconds: float = 0.0
+
+
+async def mse_first_bytes(url: str) -> float:
+    started = time.perf_counter()
+    async with websockets.connect(url, max_size=2**25) as ws:
+        independent = False
+        while True:
+            message = await asyncio.wait_for(ws.recv(), 15)
+            if isinstance(message, str):
+                header = json.loads(message)
+                independent = header["type"] == "part" and bool(header["independent"])
+            elif independent:
+                return time.perf_counter() - started
+
+
+async def hls_first_bytes(client: httpx.AsyncClient, base: str, query: str) -> float:
+    started = time.perf_counter()
+    playlist = await client.get(f"{base}/index.m3u8?{query}")
+    playlist.raise_for_status()
+    parts = _INDEPENDENT.findall(playlist.text)
+    init = _MAP.search(playlist.text)
+    if not parts or init is None:
+        raise RuntimeError("the LL-HLS playlist has no independent part or no map")
+    init_reply, part_reply = await asyncio.gather(
+        client.get(f"{base}/{init[1]}?{query}"), client.get(f"{base}/{parts[-1]}?{query}")
+    )
+    init_reply.raise_for_status()
+    part_reply.raise_for_status()
+    return time.perf_counter() - started
+
+
+async def ffmpeg_first_bytes(client: httpx.AsyncClient, base: str) -> float:
+    started = time.perf_counter()
+    playlist = await client.get(f"{base}/out.m3u8")
+    playlist.raise_for_status()
+    segments = [line for line in playlist.text.splitlines() if line and not line.startswith("#")]
+    reply = await client.get(f"{base}/{segments[-1]}")
+    reply.raise_for_status()
+    return time.perf_counter() - started
+
+
+def _record(path: Path_, stamps: list[float], arrived: float) -> None:
+    if stamps:
+        path.latency.extend(arrived - stamp for stamp in stamps)
+        path.edge.append(arrived - stamps[-1])
+
+
+async def mse_latency(url: str, path: Path_, seconds: float) -> None:
+    async with websockets.connect(url, max_size=2**25) as ws:
+        deadline = time.monotonic() + seconds
+        # A new viewer first gets the GOP cache (parts since the newest keyframe) in
+        # one burst: those are not live. Record from the first part that arrived
+        # after a live-paced gap (parts are >= 200 ms apart).
+        live = False
+        previous = time.monotonic()
+        while time.monotonic() < deadline:
+            message = await asyncio.wait_for(ws.recv(), 15)
+            if isinstance(message, bytes) and message[4:8] == b"moof":
+                arrived, now = time.time(), time.monotonic()
+                live = live or now - previous > 0.1
+                previous = now
+                if live:
+                    _record(path, fmp4_stamps(message), arrived)
+                    path.media_bytes += len(message)
+        path.media_seconds = seconds
+
+
+async def hls_latency(
+    client: httpx.AsyncClient, base: str, query: str, path: Path_, seconds: float
+) -> None:
+    playlist = await client.get(f"{base}/index.m3u8?{query}")
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        hint = _HINT.search(playlist.text)
+        if hint is None:
+            raise RuntimeError(f"no preload hint ({playlist.status_code})")
+        name, _, msn, part = hint.groups()
+        playlist = await client.get(f"{base}/index.m3u8?{query}&_HLS_msn={msn}&_HLS_part={part}")
+        media = await client.get(f"{base}/{name}?{query}")
+        arrived = time.time()
+        if media.status_code == 200:
+            _record(path, fmp4_stamps(media.content), arrived)
+
+
+async def ffmpeg_latency(client: httpx.AsyncClient, base: str, path: Path_, seconds: float) -> None:
+    """Poll the playlist every 50 ms (more eagerly than any player) and fetch each new segment."""
+    seen: set[str] = set()
+    first = True
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        playlist = await client.get(f"{base}/out.m3u8")
+        names = [line for line in playlist.text.splitlines() if line and not line.startswith("#")]
+        for name in names:
+            if name in seen:
+                continue
+            seen.add(name)
+            if first:
+                continue  # segments that existed before we started are not live
+            reply = await client.get(f"{base}/{name}")
+            arrived = time.time()
+            if reply.status_code == 200:
+                _record(path, ts_stamps(reply.content), arrived)
+        first = False
+        await asyncio.sleep(0.05)
+
+
+class HttpConnection:
+    """A minimal HTTP/1.1 keep-alive client on one connection (GET only).
+
+    httpx's pool costs about 1 ms of client CPU per request and serialises
+    on its lock with many tasks: 50 httpx pollers measured 350 ms per
+    in-memory part. This reader costs the viewer side little, so the rows
+    measure the gateway rather than the client library.
+    """
+
+    def __init__(self, base: str) -> None:
+        match = re.match(r"http://([^:/]+):(\d+)", base)
+        assert match is not None
+        self.host, self.port = match[1], int(match[2])
+        self._reader: asyncio.StreamReader | None = None
+        self._writer: asyncio.StreamWriter | None = None
+
+    async def get(self, target: str) -> tuple[int, bytes]:
+        """(status, body) of ``GET target`` (a path with its query, or a full URL)."""
+        path = re.sub(r"^http://[^/]+", "", target)
+        if self._writer is None or self._writer.is_closing():
+            self._reader, self._writer = await asyncio.open_connection(self.host, self.port)
+        assert self._reader is not None
+        request = f"GET {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n\r\n"
+        self._writer.write(request.encode())
+        head = await self._reader.readuntil(b"\r\n\r\n")
+        status = int(head[9:12])
+        length = re.search(rb"(?i)\r\ncontent-length:\s*(\d+)", head)
+        if length is None:
+            raise RuntimeError(f"GET {path}: no Content-Length ({status})")
+        return status, await self._reader.readexactly(int(length[1]))
+
+    async def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+            with contextlib.suppress(OSError):
+                await self._writer.wait_closed()
+
+
+@dataclass
+class LoadRow:
+    kind: str
+    viewers: int
+    cpu: float
+    rss_mb: float
+    mb_per_viewer: float
+    parts_per_second: float
+    client_cpu: float
+    errors: int
+
+
+@dataclass
+class _Viewer:
+    ready: asyncio.Event = field(default_factory=asyncio.Event)
+    parts: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+async def _mse_viewer(url: str, viewer: _Viewer, stop: asyncio.Event) -> None:
+    try:
+        async with websockets.connect(url, max_size=2**25) as ws:
+            while not stop.is_set():
+                try:
+                    message = await asyncio.wait_for(ws.recv(), 1.0)
+                except TimeoutError:
+                    continue
+                if isinstance(message, bytes) and message[4:8] == b"moof":
+                    viewer.parts += 1
+                    viewer.ready.set()
+    except (OSError, websockets.WebSocketException) as exc:
+        viewer.errors.append(str(exc))
+    finally:
+        viewer.ready.set()
+
+
+async def _hls_viewer(base: str, query: str, viewer: _Viewer, stop: asyncio.Event) -> None:
+    connection = HttpConnection(base)
+    try:
+        _, playlist = await connection.get(f"{base}/index.m3u8?{query}")
+        while not stop.is_set():
+            hint = _HINT.search(playlist.decode())
+            if hint is None:
+                viewer.errors.append("no preload hint")
+                return
+            name, _, msn, part = hint.groups()
+            _, playlist = await connection.get(
+                f"{base}/index.m3u8?{query}&_HLS_msn={msn}&_HLS_part={part}"
+            )
+            status, _ = await connection.get(f"{base}/{name}?{query}")
+            if status == 200:
+                viewer.parts += 1
+                viewer.ready.set()
+    except (OSError, asyncio.IncompleteReadError, RuntimeError) as exc:
+        viewer.errors.append(repr(exc))
+    finally:
+        viewer.ready.set()
+        await connection.close()
+
+
+async def load_row(
+    gateway_pid: int, kind: str, count: int, seconds: float, idle: float, mse_url: str,
+    hls_base: str, query: str,
+) -> LoadRow:  # fmt: skip
+    rss_before = rss_bytes(gateway_pid)
+    stop = asyncio.Event()
+    viewers = [_Viewer() for _ in range(count)]
+    if kind == "mse":
+        tasks = [asyncio.create_task(_mse_viewer(mse_url, v, stop)) for v in viewers]
+    else:
+        tasks = [asyncio.create_task(_hls_viewer(hls_base, query, v, stop)) for v in viewers]
+    try:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.gather(*(v.ready.wait() for v in viewers)), 20)
+        await asyncio.sleep(0.5)  # connections settle (RSS of their buffers included)
+        cpu_start, me_start, wall_start = cpu_seconds(gateway_pid), own_cpu(), time.monotonic()
+        parts_start = sum(v.parts for v in viewers)
+        await asyncio.sleep(seconds)
+        wall = time.monotonic() - wall_start
+        used = cpu_seconds(gateway_pid) - cpu_start
+        me = own_cpu() - me_start
+        parts = sum(v.parts for v in viewers) - parts_start
+        rss_after = rss_bytes(gateway_pid)
+        stop.set()
+        await asyncio.wait(tasks, timeout=10)
+        for task in tasks:
+            task.cancel()
+    finally:
+        await asyncio.gather(*tasks, return_exceptions=True)
+    return LoadRow(
+        kind=kind,
+        viewers=count,
+        cpu=max(0.0, 100 * used / wall - idle),
+        rss_mb=rss_after / 2**20,
+        mb_per_viewer=(rss_after - rss_before) / count / 2**20,
+        parts_per_second=parts / wall / count,
+        client_cpu=100 * me / wall,
+        errors=sum(len(v.errors) for v in viewers),
+    )
+
+
+@dataclass
+class GopResult:
+    gop: int
+    paths: dict[str, Path_]
+    idle_cpu: float
+    idle_rss_mb: float
+    ffmpeg_cpu: float
+    ffmpeg_rss_mb: float
+    loads: list[LoadRow]
+
+
+async def run_gop(
+    folder: Path, gop: int, trials: int, seconds: float, mse_counts: list[int],
+    hls_counts: list[int], window: float,
+) -> GopResult:  # fmt: skip
+    with DeviceProcess(folder / "device", -1) as device:
+        began = time.monotonic()
+        await configure_camera(device.port, gop)
+        print(f"gop {gop} s: camera configured in {time.monotonic() - began:.1f} s", file=sys.stderr)
+        profile = os.environ.get("PLATONICAM_BENCH_GATEWAY_PROFILE")
+        service = Service(folder / "service", Path(f"{profile}.gop{gop}") if profile else None)
+        await asyncio.to_thread(service.start)
+        rtsp = f"rtsp://{USERNAME}:{PASSWORD}@127.0.0.1:{device.rtsp_port}{RTSP_PATH}"
+        peer = FfmpegHls(folder / "ffmpeg", rtsp)
+        try:
+            peer.start()
+            async with httpx.AsyncClient(base_url=service.base, timeout=60) as api:
+                login = await api.post(
+                    "/api/auth/token", data={"username": "admin", "password": service.password}
+                )
+                login.raise_for_status()
+                headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
+                created = await api.post(
+                    "/api/cameras",
+                    json={"ip": "127.0.0.1", "port": device.port, "username": USERNAME,
+                          "password": PASSWORD, "name": "bench"},
+                    headers=headers,
+                )  # fmt: skip
+                created.raise_for_status()
+                camera = created.json()["id"]
+                listing = await api.get(f"/api/cameras/{camera}/stream", headers=headers)
+                listing.raise_for_status()
+                token = listing.json()["token"]
+                query = f"token={token}"
+                hls_base = f"{service.base}/api/cameras/{camera}/hls"
+                mse_url = f"ws{service.base.removeprefix('http')}/api/cameras/{camera}/mse?{query}"
+                # Open the hub (the first playlist waits for three segments) and
+                # let ffmpeg write a few segments: all figures are warm.
+                warm = await api.get(f"{hls_base}/index.m3u8?{query}")
+                warm.raise_for_status()
+                while not (peer.folder / "out.m3u8").exists():
+                    await asyncio.sleep(0.2)
+                await asyncio.sleep(max(0.0, 3.0 + gop - (time.monotonic() - began)))
+                return await _measure(
+                    service, peer, gop, trials, seconds, mse_counts, hls_counts, window,
+                    mse_url, hls_base, query,
+                )  # fmt: skip
+        finally:
+            peer.stop()
+            service.stop()
+
+
+async def _measure(
+    service: Service, peer: FfmpegHls, gop: int, trials: int, seconds: float,
+    mse_counts: list[int], hls_counts: list[int], window: float, mse_url: str, hls_base: str,
+    query: str,
+) -> GopResult:  # fmt: skip
+    paths = {"mse": Path_(), "ll-hls": Path_(), "ffmpeg-hls": Path_()}
+    async with httpx.AsyncClient(timeout=30) as client:
+        for _ in range(trials):
+            # Spread the requests over the GOP: the start may not depend on luck.
+            await asyncio.sleep(gop / trials)
+            paths["mse"].first.append(await mse_first_bytes(mse_url))
+            paths["ll-hls"].first.append(await hls_first_bytes(client, hls_base, query))
+            paths["ffmpeg-hls"].first.append(await ffmpeg_first_bytes(client, peer.base))
+        # The three latency clients at once, so they see the same frames.
+        await asyncio.gather(
+            mse_latency(mse_url, paths["mse"], seconds),
+            hls_latency(client, hls_base, query, paths["ll-hls"], seconds),
+            ffmpeg_latency(client, peer.base, paths["ffmpeg-hls"], seconds + gop),
+        )
+    idle_start, began = cpu_seconds(service.pid), time.monotonic()
+    ffmpeg_start = cpu_seconds(peer.pid)
+    await asyncio.sleep(min(window, 3.0))
+    wall = time.monotonic() - began
+    idle = 100 * (cpu_seconds(service.pid) - idle_start) / wall
+    ffmpeg_cpu = 100 * (cpu_seconds(peer.pid) - ffmpeg_start) / wall
+    result = GopResult(
+        gop, paths, idle, rss_bytes(service.pid) / 2**20, ffmpeg_cpu,
+        rss_bytes(peer.pid) / 2**20, [],
+    )  # fmt: skip
+    for kind, counts in (("mse", mse_counts), ("ll-hls", hls_counts)):
+        for count in counts:
+            row = await load_row(
+                service.pid, kind, count, window, idle, mse_url, hls_base, query
+            )
+            result.loads.append(row)
+            print(json.dumps(dataclasses.asdict(row)), file=sys.stderr, flush=True)
+    return result
+
+
+# --------------------------------------------------------------------------- the table
+
+
+def _ms(values: list[float], pick: str = "med") -> str:
+    if not values:
+        return "-"
+    value = statistics.median(values) if pick == "med" else max(values)
+    return f"{value * 1000:.0f}"
+
+
+def _mbps(path: Path_) -> str:
+    if not path.media_seconds:
+        return "-"
+    return f"{8 * path.media_bytes / path.media_seconds / 1e6:.2f}"
+
+
+def _verdict(value: float | None, target: float) -> str:
+    if value is None:
+        return "-"
+    return "ok" if value <= target else "MISSED"
+
+
+def _ratio(peer: list[float], ours: list[float]) -> str:
+    if not peer or not ours or statistics.median(ours) <= 0:
+        return "-"
+    return f"{statistics.median(peer) / statistics.median(ours):.1f}x"
+
+
+def print_tables(results: list[GopResult]) -> None:
+    print(f"\n{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} CPUs, 1080p30 H.264 "
+          f"{BITRATE_KBPS} kbit/s; ffmpeg x = ffmpeg-HLS / ours (above 1: ours is faster)")  # fmt: skip
+    header = (
+        f"{'GOP':>3} {'path':<10} {'first med':>9} {'first max':>9} {'target':>6} {'verdict':>7} "
+        f"{'lat med':>7} {'lat edge':>8} {'lat p95':>7} {'target':>6} {'verdict':>7} "
+        f"{'ffmpeg x first':>14} {'ffmpeg x lat':>12}"
+    )
+    print(header)
+    print("-" * len(header))
+    for result in results:
+        peer = result.paths["ffmpeg-hls"]
+        for name, path in result.paths.items():
+            first = statistics.median(path.first) if path.first else None
+            lat = statistics.median(path.latency) if path.latency else None
+            p95 = (
+                f"{statistics.quantiles(path.latency, n=20)[-1] * 1000:.0f}"
+                if len(path.latency) > 1
+                else "-"
+            )
+            ours = name != "ffmpeg-hls"
+            print(
+                f"{result.gop:>3} {name:<10} {_ms(path.first):>9} {_ms(path.first, 'max'):>9} "
+                f"{TARGET_FIRST[name] * 1000 if ours else '-':>6} "
+                f"{_verdict(first, TARGET_FIRST[name]) if ours else '':>7} "
+                f"{_ms(path.latency):>7} {_ms(path.edge):>8} {p95:>7} "
+                f"{TARGET_LATENCY[name] * 1000 if ours else '-':>6} "
+                f"{_verdict(lat, TARGET_LATENCY[name]) if ours else '':>7} "
+                f"{_ratio(peer.first, path.first) if ours else '':>14} "
+                f"{_ratio(peer.latency, path.latency) if ours else '':>12}"
+            )
+    print("(ms; first: request to first playable bytes; lat: SEI stamp to arrival, all frames)")
+    for result in results:
+        print(
+            f"\nGOP {result.gop} s: gateway idle (camera live, no viewer) {result.idle_cpu:.1f} % "
+            f"of a core, RSS {result.idle_rss_mb:.1f} MB; ffmpeg -c copy -f hls "
+            f"{result.ffmpeg_cpu:.1f} %, RSS {result.ffmpeg_rss_mb:.1f} MB; stream "
+            f"{_mbps(result.paths['mse'])} Mbit/s as received"
+        )
+        header = (
+            f"{'kind':<6} {'viewers':>7} {'% core':>7} {'target':>6} {'RSS MB':>7} "
+            f"{'MB/viewer':>9} {'target':>6} {'parts/s/v':>9} {'client CPU':>10} {'errors':>6} "
+            f"{'verdict':>7}"
+        )
+        print(header)
+        print("-" * len(header))
+        for row in result.loads:
+            cpu_target = TARGET_CPU[row.kind] if row.viewers == 50 else None
+            verdicts = [_verdict(row.mb_per_viewer, TARGET_MB_PER_VIEWER)]
+            if cpu_target is not None:
+                verdicts.append(_verdict(row.cpu, cpu_target))
+            bound = " (client-bound)" if row.client_cpu > 85 else ""
+            print(
+                f"{row.kind:<6} {row.viewers:>7} {row.cpu:>7.1f} "
+                f"{cpu_target if cpu_target is not None else '-':>6} {row.rss_mb:>7.1f} "
+                f"{row.mb_per_viewer:>9.3f} {TARGET_MB_PER_VIEWER:>6} "
+                f"{row.parts_per_second:>9.2f} {row.client_cpu:>9.0f}% {row.errors:>6} "
+                f"{'MISSED' if 'MISSED' in verdicts else 'ok':>7}{bound}"
+            )
+    print(
+        "\nparts/s/v: parts each viewer received per second (live: 1 / part duration); "
+        "client CPU: this process (the viewers); above ~85 % the two cores, not the "
+        "gateway, are the limit."
+    )
+
+
+async def run(args: argparse.Namespace) -> list[GopResult]:
+    results = []
+    with tempfile.TemporaryDirectory(prefix="platonicam-latency-") as folder:
+        for gop in args.gops:
+            results.append(
+                await run_gop(
+                    Path(folder) / f"gop{gop}", gop, args.trials, args.seconds,
+                    args.mse_viewers, args.hls_viewers, args.window,
+                )  # fmt: skip
+            )
+    print_tables(results)
+    return results
+
+
+QUICK: dict[str, object] = {
+    "trials": 4,
+    "seconds": 4.0,
+    "window": 3.0,
+    "mse_viewers": [1, 50],
+    "hls_viewers": [1, 50],
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer trials and viewers (< 2 min)")
+    parser.add_argument("--gops", nargs="+", type=int, default=[1, 4], help="GOP lengths, s")
+    parser.add_argument("--trials", type=int, default=10, help="first-bytes requests per path")
+    parser.add_argument("--seconds", type=float, default=8.0, help="latency window per GOP")
+    parser.add_argument("--window", type=float, default=6.0, help="measuring window per load row")
+    parser.add_argument("--mse-viewers", nargs="+", type=int, default=[1, 10, 50, 100])
+    parser.add_argument("--hls-viewers", nargs="+", type=int, default=[1, 50, 200])
+    parser.add_argument("--limit", type=float, default=600.0, help="stop the whole run after, s")
+    args = parser.parse_args()
+    if args.quick:  # only what the command line left at its default
+        for name, value in QUICK.items():
+            if getattr(args, name) == parser.get_default(name):
+                setattr(args, name, value)
+    if shutil.which("ffmpeg") is None:
+        parser.error("ffmpeg is not on PATH")
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(asyncio.wait_for(run(args), args.limit))
+
+
+if __name__ == "__main__":
+    main()

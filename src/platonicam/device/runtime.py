@@ -419,6 +419,7 @@ class DeviceRuntime:
             ptz=loaded.ptz,
             users=loaded.users,
             io=loaded.io,
+            events=loaded.events,
             on_change=self._state_changed,
         )
 

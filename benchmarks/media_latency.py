@@ -63,8 +63,8 @@ from pathlib import Path
 
 import httpx
 import websockets
-from _device_process import PASSWORD, USERNAME, DeviceProcess
 
+from _device_process import PASSWORD, USERNAME, DeviceProcess
 from platonicam.onvif.client import OnvifClient
 from platonicam.rtsp.sei import parse_latency_sei
 from platonicam.rtsp.stream import VideoCodec
@@ -253,11 +253,27 @@ class FfmpegHls:
         self.folder.mkdir(parents=True)
         self.ffmpeg = subprocess.Popen(
             [
-                "ffmpeg", "-hide_banner", "-loglevel", "error", "-nostdin",
-                "-rtsp_transport", "tcp", "-i", self.rtsp_url,
-                "-c", "copy", "-f", "hls", "-hls_time", "1", "-hls_list_size", "6",
-                "-hls_flags", "delete_segments", "out.m3u8",
-            ],  # fmt: skip
+                "ffmpeg",
+                "-hide_banner",
+                "-loglevel",
+                "error",
+                "-nostdin",
+                "-rtsp_transport",
+                "tcp",
+                "-i",
+                self.rtsp_url,
+                "-c",
+                "copy",
+                "-f",
+                "hls",
+                "-hls_time",
+                "1",
+                "-hls_list_size",
+                "6",
+                "-hls_flags",
+                "delete_segments",
+                "out.m3u8",
+            ],
             cwd=self.folder,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
@@ -316,8 +332,8 @@ async def configure_camera(port: int, gop_seconds: int) -> None:
 
 
 @dataclass
-class Path_:
-    """One delivery path's figures for one GOP length (seconds; ``None``: not measured)."""
+class Delivery:
+    """One delivery path's figures for one GOP length, in seconds (empty: not measured)."""
 
     first: list[float] = field(default_factory=list)
     latency: list[float] = field(default_factory=list)
@@ -366,13 +382,13 @@ async def ffmpeg_first_bytes(client: httpx.AsyncClient, base: str) -> float:
     return time.perf_counter() - started
 
 
-def _record(path: Path_, stamps: list[float], arrived: float) -> None:
+def _record(path: Delivery, stamps: list[float], arrived: float) -> None:
     if stamps:
         path.latency.extend(arrived - stamp for stamp in stamps)
         path.edge.append(arrived - stamps[-1])
 
 
-async def mse_latency(url: str, path: Path_, seconds: float) -> None:
+async def mse_latency(url: str, path: Delivery, seconds: float) -> None:
     async with websockets.connect(url, max_size=2**25) as ws:
         deadline = time.monotonic() + seconds
         # A new viewer first gets the GOP cache (parts since the newest keyframe) in
@@ -393,7 +409,7 @@ async def mse_latency(url: str, path: Path_, seconds: float) -> None:
 
 
 async def hls_latency(
-    client: httpx.AsyncClient, base: str, query: str, path: Path_, seconds: float
+    client: httpx.AsyncClient, base: str, query: str, path: Delivery, seconds: float
 ) -> None:
     playlist = await client.get(f"{base}/index.m3u8?{query}")
     deadline = time.monotonic() + seconds
@@ -409,7 +425,9 @@ async def hls_latency(
             _record(path, fmp4_stamps(media.content), arrived)
 
 
-async def ffmpeg_latency(client: httpx.AsyncClient, base: str, path: Path_, seconds: float) -> None:
+async def ffmpeg_latency(
+    client: httpx.AsyncClient, base: str, path: Delivery, seconds: float
+) -> None:
     """Poll the playlist every 50 ms (more eagerly than any player) and fetch each new segment."""
     seen: set[str] = set()
     first = True
@@ -475,7 +493,6 @@ class LoadRow:
     viewers: int
     cpu: float
     rss_mb: float
-    mb_per_viewer: float
     parts_per_second: float
     client_cpu: float
     errors: int
@@ -530,10 +547,16 @@ async def _hls_viewer(base: str, query: str, viewer: _Viewer, stop: asyncio.Even
 
 
 async def load_row(
-    gateway_pid: int, kind: str, count: int, seconds: float, idle: float, mse_url: str,
-    hls_base: str, query: str,
-) -> LoadRow:  # fmt: skip
-    rss_before = rss_bytes(gateway_pid)
+    gateway_pid: int,
+    kind: str,
+    count: int,
+    seconds: float,
+    idle: float,
+    mse_url: str,
+    hls_base: str,
+    query: str,
+) -> LoadRow:
+    """One load row: ``count`` viewers of ``kind`` for ``seconds`` after they connected."""
     stop = asyncio.Event()
     viewers = [_Viewer() for _ in range(count)]
     if kind == "mse":
@@ -563,7 +586,6 @@ async def load_row(
         viewers=count,
         cpu=max(0.0, 100 * used / wall - idle),
         rss_mb=rss_after / 2**20,
-        mb_per_viewer=(rss_after - rss_before) / count / 2**20,
         parts_per_second=parts / wall / count,
         client_cpu=100 * me / wall,
         errors=sum(len(v.errors) for v in viewers),
@@ -573,7 +595,7 @@ async def load_row(
 @dataclass
 class GopResult:
     gop: int
-    paths: dict[str, Path_]
+    paths: dict[str, Delivery]
     idle_cpu: float
     idle_rss_mb: float
     ffmpeg_cpu: float
@@ -582,13 +604,20 @@ class GopResult:
 
 
 async def run_gop(
-    folder: Path, gop: int, trials: int, seconds: float, mse_counts: list[int],
-    hls_counts: list[int], window: float,
-) -> GopResult:  # fmt: skip
+    folder: Path,
+    gop: int,
+    trials: int,
+    seconds: float,
+    mse_counts: list[int],
+    hls_counts: list[int],
+    window: float,
+) -> GopResult:
     with DeviceProcess(folder / "device", -1) as device:
         began = time.monotonic()
         await configure_camera(device.port, gop)
-        print(f"gop {gop} s: camera configured in {time.monotonic() - began:.1f} s", file=sys.stderr)
+        print(
+            f"gop {gop} s: camera configured in {time.monotonic() - began:.1f} s", file=sys.stderr
+        )
         profile = os.environ.get("PLATONICAM_BENCH_GATEWAY_PROFILE")
         service = Service(folder / "service", Path(f"{profile}.gop{gop}") if profile else None)
         await asyncio.to_thread(service.start)
@@ -604,10 +633,15 @@ async def run_gop(
                 headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
                 created = await api.post(
                     "/api/cameras",
-                    json={"ip": "127.0.0.1", "port": device.port, "username": USERNAME,
-                          "password": PASSWORD, "name": "bench"},
+                    json={
+                        "ip": "127.0.0.1",
+                        "port": device.port,
+                        "username": USERNAME,
+                        "password": PASSWORD,
+                        "name": "bench",
+                    },
                     headers=headers,
-                )  # fmt: skip
+                )
                 created.raise_for_status()
                 camera = created.json()["id"]
                 listing = await api.get(f"/api/cameras/{camera}/stream", headers=headers)
@@ -620,24 +654,43 @@ async def run_gop(
                 # let ffmpeg write a few segments: all figures are warm.
                 warm = await api.get(f"{hls_base}/index.m3u8?{query}")
                 warm.raise_for_status()
-                while not (peer.folder / "out.m3u8").exists():
+                # ffmpeg is another process: its playlist file is the only signal.
+                while not (peer.folder / "out.m3u8").exists():  # noqa: ASYNC110
                     await asyncio.sleep(0.2)
                 await asyncio.sleep(max(0.0, 3.0 + gop - (time.monotonic() - began)))
                 return await _measure(
-                    service, peer, gop, trials, seconds, mse_counts, hls_counts, window,
-                    mse_url, hls_base, query,
-                )  # fmt: skip
+                    service,
+                    peer,
+                    gop,
+                    trials,
+                    seconds,
+                    mse_counts,
+                    hls_counts,
+                    window,
+                    mse_url,
+                    hls_base,
+                    query,
+                )
         finally:
             peer.stop()
             service.stop()
 
 
 async def _measure(
-    service: Service, peer: FfmpegHls, gop: int, trials: int, seconds: float,
-    mse_counts: list[int], hls_counts: list[int], window: float, mse_url: str, hls_base: str,
+    service: Service,
+    peer: FfmpegHls,
+    gop: int,
+    trials: int,
+    seconds: float,
+    mse_counts: list[int],
+    hls_counts: list[int],
+    window: float,
+    mse_url: str,
+    hls_base: str,
     query: str,
-) -> GopResult:  # fmt: skip
-    paths = {"mse": Path_(), "ll-hls": Path_(), "ffmpeg-hls": Path_()}
+) -> GopResult:
+    paths = {"mse": Delivery(), "ll-hls": Delivery(), "ffmpeg-hls": Delivery()}
+    baseline_rss = rss_bytes(service.pid)  # hub open, no viewer has connected yet
     async with httpx.AsyncClient(timeout=30) as client:
         for _ in range(trials):
             # Spread the requests over the GOP: the start may not depend on luck.
@@ -658,14 +711,17 @@ async def _measure(
     idle = 100 * (cpu_seconds(service.pid) - idle_start) / wall
     ffmpeg_cpu = 100 * (cpu_seconds(peer.pid) - ffmpeg_start) / wall
     result = GopResult(
-        gop, paths, idle, rss_bytes(service.pid) / 2**20, ffmpeg_cpu,
-        rss_bytes(peer.pid) / 2**20, [],
-    )  # fmt: skip
+        gop,
+        paths,
+        idle,
+        baseline_rss / 2**20,
+        ffmpeg_cpu,
+        rss_bytes(peer.pid) / 2**20,
+        [],
+    )
     for kind, counts in (("mse", mse_counts), ("ll-hls", hls_counts)):
         for count in counts:
-            row = await load_row(
-                service.pid, kind, count, window, idle, mse_url, hls_base, query
-            )
+            row = await load_row(service.pid, kind, count, window, idle, mse_url, hls_base, query)
             result.loads.append(row)
             print(json.dumps(dataclasses.asdict(row)), file=sys.stderr, flush=True)
     return result
@@ -681,7 +737,7 @@ def _ms(values: list[float], pick: str = "med") -> str:
     return f"{value * 1000:.0f}"
 
 
-def _mbps(path: Path_) -> str:
+def _mbps(path: Delivery) -> str:
     if not path.media_seconds:
         return "-"
     return f"{8 * path.media_bytes / path.media_seconds / 1e6:.2f}"
@@ -700,8 +756,10 @@ def _ratio(peer: list[float], ours: list[float]) -> str:
 
 
 def print_tables(results: list[GopResult]) -> None:
-    print(f"\n{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} CPUs, 1080p30 H.264 "
-          f"{BITRATE_KBPS} kbit/s; ffmpeg x = ffmpeg-HLS / ours (above 1: ours is faster)")  # fmt: skip
+    print(
+        f"\n{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} CPUs, 1080p30 H.264 "
+        f"{BITRATE_KBPS} kbit/s; ffmpeg x = ffmpeg-HLS / ours (above 1: ours is faster)"
+    )
     header = (
         f"{'GOP':>3} {'path':<10} {'first med':>9} {'first max':>9} {'target':>6} {'verdict':>7} "
         f"{'lat med':>7} {'lat edge':>8} {'lat p95':>7} {'target':>6} {'verdict':>7} "
@@ -745,23 +803,40 @@ def print_tables(results: list[GopResult]) -> None:
         )
         print(header)
         print("-" * len(header))
+        previous: dict[str, LoadRow] = {}
         for row in result.loads:
             cpu_target = TARGET_CPU[row.kind] if row.viewers == 50 else None
-            verdicts = [_verdict(row.mb_per_viewer, TARGET_MB_PER_VIEWER)]
+            # Memory per viewer is the slope between this row and the previous one of
+            # its kind: the first connection pays one-off costs (buffers, code paths run
+            # for the first time) that are not per viewer, and the allocator keeps
+            # what earlier rows freed, so a row alone says little.
+            before = previous.get(row.kind)
+            previous[row.kind] = row
+            slope = (
+                (row.rss_mb - before.rss_mb) / (row.viewers - before.viewers)
+                if before is not None and row.viewers > before.viewers
+                else None
+            )
+            verdicts = [] if slope is None else [_verdict(slope, TARGET_MB_PER_VIEWER)]
             if cpu_target is not None:
                 verdicts.append(_verdict(row.cpu, cpu_target))
-            bound = " (client-bound)" if row.client_cpu > 85 else ""
+            bound = ""
+            if row.client_cpu > 85:
+                bound = " (client-bound: the viewers' core is full)"
+            elif row.cpu + result.idle_cpu > 90:
+                bound = " (gateway-bound: its one core is full)"
             print(
                 f"{row.kind:<6} {row.viewers:>7} {row.cpu:>7.1f} "
                 f"{cpu_target if cpu_target is not None else '-':>6} {row.rss_mb:>7.1f} "
-                f"{row.mb_per_viewer:>9.3f} {TARGET_MB_PER_VIEWER:>6} "
+                f"{'-' if slope is None else f'{slope:.3f}':>9} {TARGET_MB_PER_VIEWER:>6} "
                 f"{row.parts_per_second:>9.2f} {row.client_cpu:>9.0f}% {row.errors:>6} "
-                f"{'MISSED' if 'MISSED' in verdicts else 'ok':>7}{bound}"
+                f"{'MISSED' if 'MISSED' in verdicts else 'ok' if verdicts else '-':>7}{bound}"
             )
     print(
         "\nparts/s/v: parts each viewer received per second (live: 1 / part duration); "
         "client CPU: this process (the viewers); above ~85 % the two cores, not the "
-        "gateway, are the limit."
+        "gateway, are the limit. MB/viewer: the gateway's RSS growth "
+        "per added viewer from the previous row of the same kind."
     )
 
 
@@ -771,9 +846,14 @@ async def run(args: argparse.Namespace) -> list[GopResult]:
         for gop in args.gops:
             results.append(
                 await run_gop(
-                    Path(folder) / f"gop{gop}", gop, args.trials, args.seconds,
-                    args.mse_viewers, args.hls_viewers, args.window,
-                )  # fmt: skip
+                    Path(folder) / f"gop{gop}",
+                    gop,
+                    args.trials,
+                    args.seconds,
+                    args.mse_viewers,
+                    args.hls_viewers,
+                    args.window,
+                )
             )
     print_tables(results)
     return results

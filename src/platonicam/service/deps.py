@@ -64,7 +64,8 @@ class ServiceContext:
     recommender: Recommender
 
 
-def get_context(request: Request) -> ServiceContext:
+async def get_context(request: Request) -> ServiceContext:
+    # async: FastAPI runs a plain ``def`` dependency in a worker thread, one hop per request.
     context = getattr(request.app.state, "context", None)
     if not isinstance(context, ServiceContext):  # pragma: no cover - only outside the lifespan
         raise RuntimeError("the service is not started (create_app's lifespan has not run)")

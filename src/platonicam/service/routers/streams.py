@@ -125,7 +125,8 @@ async def media_gateway(context: ServiceContext) -> AsyncIterator[MediaAccess]:
         yield access
 
 
-def get_access(request: Request) -> MediaAccess:
+async def get_access(request: Request) -> MediaAccess:
+    # async: FastAPI runs a plain ``def`` dependency in a worker thread, one hop per request.
     access = getattr(request.app.state, "media", None)
     if not isinstance(access, MediaAccess):  # pragma: no cover - only outside the lifespan
         raise RuntimeError("the media gateway is not started")

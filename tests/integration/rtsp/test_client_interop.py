@@ -21,6 +21,7 @@ import pytest
 from platonicam.device.source import EncoderSettings, TestPatternStream
 from platonicam.rtsp import h264, h265
 from platonicam.rtsp.client import RtspClient
+from platonicam.rtsp.errors import RtspConnectionError
 from platonicam.rtsp.server import RtspServer
 from platonicam.rtsp.stream import AccessUnit, VideoCodec
 from tests.integration.media.gst import gst_server, needs_gstreamer
@@ -114,8 +115,16 @@ async def test_our_units_equal_ffmpeg_packets_from_our_server(codec: VideoCodec)
 @needs_gstreamer
 @pytest.mark.parametrize("codec", ["h264", "h265"])
 async def test_our_units_equal_ffmpeg_packets_from_gstreamer(codec: str) -> None:
-    async with gst_server(codec, 25) as url:
-        window = await compare_with_pyav(url, 100)
+    # GStreamer's shared x265 pipeline, encoding 1080p-class work for two clients on a busy
+    # two-core machine, has once dropped a client mid-stream in CI ("closed the connection").
+    # That is the peer's hiccup, not a depacketizing difference: one fresh server and one
+    # more comparison; a second drop, or any difference in the units, still fails.
+    try:
+        async with gst_server(codec, 25) as url:
+            window = await compare_with_pyav(url, 100)
+    except RtspConnectionError:
+        async with gst_server(codec, 25) as url:
+            window = await compare_with_pyav(url, 100)
     assert window >= 50
 
 

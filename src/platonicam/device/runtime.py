@@ -104,8 +104,12 @@ def onvif_scope(category: str, value: str) -> str:
 
 def discovery_scopes(state: DeviceState) -> tuple[str, ...]:
     """The scopes the device announces: the fixed ones GetScopes lists (types,
-    profiles, hardware) and the configurable ones (name, location, and whatever
-    SetScopes set)."""
+    profiles, hardware, manufacturer) and the configurable ones (name, location,
+    and whatever SetScopes set).
+
+    ONVIF Core defines no manufacturer scope, but many cameras announce
+    ``onvif://www.onvif.org/manufacturer/...`` and discovery tools (ours too)
+    read it: a probe can then name the maker without a single SOAP call."""
     identity = state.device.identity
     fixed = (
         "onvif://www.onvif.org/type/video_encoder",
@@ -113,6 +117,7 @@ def discovery_scopes(state: DeviceState) -> tuple[str, ...]:
         "onvif://www.onvif.org/Profile/Streaming",
         "onvif://www.onvif.org/Profile/T",
         onvif_scope("hardware", identity.model),
+        onvif_scope("manufacturer", identity.manufacturer),
     )
     return (*fixed, *state.device.scopes)
 

@@ -80,8 +80,8 @@ def test_multicast_scan_lists_both_devices_in_the_contract_shape(
         assert (camera["ip"], camera["port"]) == ("127.0.0.1", device["port"])
         assert camera["xaddrs"] == [device["url"]]
         assert (camera["name"], camera["model"]) == (device["name"], device["model"])
-        # The reference device announces no manufacturer scope; the name comes from one.
-        assert camera["manufacturer"] is None
+        # The manufacturer and name both come from the device's scopes, not from SOAP.
+        assert camera["manufacturer"] == device["manufacturer"]
         assert "onvif://www.onvif.org/Profile/Streaming" in camera["scopes"]
         assert (
             f"onvif://www.onvif.org/name/{device['name'].replace(' ', '%20')}" in (camera["scopes"])

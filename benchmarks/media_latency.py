@@ -22,12 +22,13 @@ Per GOP length (1 s and 4 s), three processes on 127.0.0.1 and nothing else:
 
 What is measured, with the gateway's hub and ffmpeg already running (warm):
 
-1. first bytes: MSE, WebSocket open to the end of the first part message whose
-   JSON says ``independent`` (init segment included); LL-HLS, the playlist
+1. first bytes: MSE, WebSocket open to the end of the first frame message
+   (a keyframe: the hub's GOP cache starts with one; init segment included); LL-HLS, the playlist
    request to the end of the newest ``INDEPENDENT=YES`` part (with ``init.mp4``);
    ffmpeg-HLS, the playlist request to the end of its newest segment;
 2. added latency: for every frame received, arrival time minus the SEI stamp
-   (frames are found in the fMP4 ``mdat`` / the MPEG-TS video PES). ``med`` is
+   (frames are found in the fMP4 ``mdat`` / the MPEG-TS video PES; an MSE
+   message is one frame whose stamp its ``prft`` carries). ``med`` is
    over all frames, ``edge`` over the newest frame of each delivery (what a
    player at the live edge shows first);
 3. gateway CPU (% of one core, minus the gateway with no viewer) and RSS growth
@@ -80,6 +81,7 @@ _INDEPENDENT = re.compile(r'#EXT-X-PART:[^\n]*URI="([^"?]+)[^"]*"[^\n]*INDEPENDE
 _MAP = re.compile(r'#EXT-X-MAP:URI="([^"?]+)')
 _SERVING = re.compile(r"port (\d+)")
 _TICKS = os.sysconf("SC_CLK_TCK")
+_NTP_UNIX_OFFSET = 2_208_988_800  # prft: seconds from 1900 to 1970
 
 # Targets of issue 5, "Benchmarks".
 TARGET_FIRST = {"mse": 0.1, "ll-hls": 0.3}
@@ -151,6 +153,31 @@ def fmp4_stamps(fragment: bytes) -> list[float]:
                 if stamp is not None:
                     stamps.append(stamp)
     return stamps
+
+
+def mse_frame(message: str | bytes) -> tuple[float, bool] | None:
+    """(capture stamp, keyframe) of an MSE frame message, ``None`` for any other message.
+
+    The wire format is :mod:`platonicam.media.mse`'s: ``prft`` (32 bytes, its NTP
+    time the stamp) + ``moof`` + ``mdat``. Keyframe: the first sample's flags in
+    the ``trun`` say sync (sample_depends_on 2).
+    """
+    if not isinstance(message, bytes) or message[4:8] != b"prft":
+        return None
+    ntp = int.from_bytes(message[16:24], "big")
+    stamp = (ntp >> 32) - _NTP_UNIX_OFFSET + (ntp & 0xFFFF_FFFF) / 2**32
+    keyframe = False
+    for kind, payload in _boxes(message[32:]):
+        if kind != b"moof":
+            continue
+        for traf_kind, traf in _boxes(payload):
+            if traf_kind != b"traf":
+                continue
+            for box_kind, box in _boxes(traf):
+                if box_kind == b"trun":
+                    # version/flags, count, data offset, then duration, size, flags.
+                    keyframe = box[20:24] == b"\x02\x00\x00\x00"
+    return stamp, keyframe
 
 
 def ts_stamps(segment: bytes) -> list[float]:
@@ -346,13 +373,9 @@ class Delivery:
 async def mse_first_bytes(url: str) -> float:
     started = time.perf_counter()
     async with websockets.connect(url, max_size=2**25) as ws:
-        independent = False
         while True:
-            message = await asyncio.wait_for(ws.recv(), 15)
-            if isinstance(message, str):
-                header = json.loads(message)
-                independent = header["type"] == "part" and bool(header["independent"])
-            elif independent:
+            frame = mse_frame(await asyncio.wait_for(ws.recv(), 15))
+            if frame is not None and frame[1]:
                 return time.perf_counter() - started
 
 
@@ -391,20 +414,27 @@ def _record(path: Delivery, stamps: list[float], arrived: float) -> None:
 async def mse_latency(url: str, path: Delivery, seconds: float) -> None:
     async with websockets.connect(url, max_size=2**25) as ws:
         deadline = time.monotonic() + seconds
-        # A new viewer first gets the GOP cache (parts since the newest keyframe) in
-        # one burst: those are not live. Record from the first part that arrived
-        # after a live-paced gap (parts are >= 200 ms apart).
+        # A new viewer first gets the GOP cache (frames since the newest keyframe) in
+        # one burst: those are not live. Record from the first frame that arrived
+        # after a live-paced gap: more than half the frames' stamp interval (33 ms at
+        # 30 fps) after the previous one, where the burst's frames come back to back.
         live = False
-        previous = time.monotonic()
+        previous: tuple[float, float] | None = None  # (arrival, stamp)
         while time.monotonic() < deadline:
             message = await asyncio.wait_for(ws.recv(), 15)
-            if isinstance(message, bytes) and message[4:8] == b"moof":
-                arrived, now = time.time(), time.monotonic()
-                live = live or now - previous > 0.1
-                previous = now
-                if live:
-                    _record(path, fmp4_stamps(message), arrived)
-                    path.media_bytes += len(message)
+            frame = mse_frame(message)
+            if frame is None:
+                continue
+            arrived, stamp = time.time(), frame[0]
+            sei = fmp4_stamps(message)
+            if sei and abs(sei[0] - stamp) > 1e-3:  # the prft must carry the frame's SEI stamp
+                raise RuntimeError(f"prft stamp {stamp} is not the frame's SEI stamp {sei[0]}")
+            if previous is not None:
+                live = live or arrived - previous[0] > 0.5 * (stamp - previous[1]) > 0
+            previous = (arrived, stamp)
+            if live:
+                _record(path, [stamp], arrived)
+                path.media_bytes += len(message)
         path.media_seconds = seconds
 
 
@@ -513,8 +543,8 @@ async def _mse_viewer(url: str, viewer: _Viewer, stop: asyncio.Event) -> None:
                     message = await asyncio.wait_for(ws.recv(), 1.0)
                 except TimeoutError:
                     continue
-                if isinstance(message, bytes) and message[4:8] == b"moof":
-                    viewer.parts += 1
+                if isinstance(message, bytes) and message[4:8] == b"prft":
+                    viewer.parts += 1  # MSE sends frames: one message per frame
                     viewer.ready.set()
     except (OSError, websockets.WebSocketException) as exc:
         viewer.errors.append(str(exc))
@@ -833,7 +863,8 @@ def print_tables(results: list[GopResult]) -> None:
                 f"{'MISSED' if 'MISSED' in verdicts else 'ok' if verdicts else '-':>7}{bound}"
             )
     print(
-        "\nparts/s/v: parts each viewer received per second (live: 1 / part duration); "
+        "\nparts/s/v: parts (MSE: frames) each viewer received per second (live: 1 / part "
+        "duration; MSE: the frame rate); "
         "client CPU: this process (the viewers); above ~85 % the two cores, not the "
         "gateway, are the limit. MB/viewer: the gateway's RSS growth "
         "per added viewer from the previous row of the same kind."

@@ -32,9 +32,18 @@ import tomllib
 from collections.abc import Mapping
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Final
+from typing import Final, Literal
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic.fields import FieldInfo
 from pydantic_settings import (
     BaseSettings,
@@ -52,6 +61,9 @@ CONFIG_FILE_VARIABLE: Final = "PLATONICAM_CONFIG"
 
 #: The database file inside the data folder when no URL is configured.
 SQLITE_FILE_NAME: Final = "platonicam.db"
+
+#: ``[events] mode``: how a camera's events are collected (``platonicam.events.mode``).
+EventsModeName = Literal["auto", "pullpoint", "push"]
 
 TomlValue = str | int | float | bool | list["TomlValue"] | dict[str, "TomlValue"]
 
@@ -122,15 +134,41 @@ class TlsSettings(_Section):
     key_file: Path | None = None
 
 
+class MediaSettings(_Section):
+    """Live media: the RTSP restream of every camera (``platonicam.service.restream``).
+
+    The service serves ``rtsp://HOST:rtsp_port/cameras/{id}`` on ``http.bind``
+    (``rtsp_port = 0`` picks a free port; ``rtsp_enabled = false`` serves no
+    RTSP). ``rtsp_idle_timeout``: seconds a camera's restream stays subscribed
+    after its last RTSP client left.
+    """
+
+    rtsp_enabled: bool = True
+    rtsp_port: int = Field(default=8554, ge=0, le=65535)
+    rtsp_idle_timeout: float = Field(default=10.0, ge=0, le=3600)
+
+
 class EventsSettings(_Section):
     """Event collection and storage.
 
     ``retention_days``: stored events older than this are deleted, checked
     every ``retention_interval`` seconds. ``topic_filter``: the ConcreteSet
     expression each camera is subscribed with (empty: every topic).
-    ``termination``/``pull_timeout``: PullPoint subscription lifetime and
-    PullMessages wait (seconds). ``reconcile_interval``: how often (seconds)
-    the registered cameras are compared with the running subscriptions.
+    ``termination``: subscription lifetime asked for (seconds; renewed at
+    80 % of it). ``pull_timeout``: PullMessages wait (seconds).
+    ``reconcile_interval``: how often (seconds) the registered cameras are
+    compared with the running subscriptions.
+
+    ``mode``: how events are collected: ``pullpoint`` (we pull), ``push`` (the
+    camera POSTs WS-BaseNotification ``Notify`` to
+    ``push_base_url/api/events/notify/<token>``), or ``auto`` (PullPoint where
+    the camera's event capabilities say ``WSPullPointSupport``, else push).
+    ``camera_modes`` overrides it per camera id
+    (``PLATONICAM_EVENTS__CAMERA_MODES='{"front-door": "push"}'``).
+    ``push_base_url``: how cameras reach this service (``http://192.0.2.5:8080``,
+    a path prefix allowed behind a proxy); empty: the bound address
+    (``http.bind`` and ``http.port``; with a wildcard bind, the local address
+    that routes to each camera).
     """
 
     retention_days: float = Field(default=30.0, gt=0)
@@ -141,6 +179,28 @@ class EventsSettings(_Section):
     reconcile_interval: float = Field(default=5.0, gt=0)
     backoff_initial: float = Field(default=1.0, gt=0)
     backoff_max: float = Field(default=60.0, gt=0)
+    mode: EventsModeName = "auto"
+    camera_modes: dict[str, EventsModeName] = Field(default_factory=dict)
+    push_base_url: str = ""
+
+    @field_validator("push_base_url")
+    @classmethod
+    def _reachable_url(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if not value:
+            return value
+        try:
+            parts = urlsplit(value)
+            port = parts.port
+        except ValueError as error:
+            raise ValueError(f"{value!r} is not a URL: {error}") from None
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"must look like http://HOST[:PORT][/PATH]; {value!r} does not")
+        if parts.hostname in ("0.0.0.0", "::") or port == 0:  # noqa: S104 - refused, not bound
+            raise ValueError(f"{value!r} is no address a camera can reach")
+        if parts.query or parts.fragment:
+            raise ValueError(f"{value!r} must not have a query or fragment")
+        return value
 
 
 def default_data_dir() -> Path:
@@ -183,6 +243,8 @@ class Settings(BaseSettings):
     #: The MQTT bridge (``platonicam.events.mqtt``); ``PLATONICAM_MQTT__URL`` enables it.
     mqtt: MqttSettings = Field(default_factory=MqttSettings)
     events: EventsSettings = Field(default_factory=EventsSettings)
+    #: Live media: the RTSP restream (``PLATONICAM_MEDIA__RTSP_PORT``).
+    media: MediaSettings = Field(default_factory=MediaSettings)
     #: A Fernet key (urlsafe base64, 32 bytes) for camera passwords; empty: the
     #: file ``credentials.key`` in the data folder.
     credentials_key: SecretStr | None = None

@@ -16,6 +16,7 @@ from platonicam.clock import Clock, SystemClock
 from platonicam.device.broker import BrokerOptions, EventBrokers
 from platonicam.device.events import EventHub, EventLimits
 from platonicam.device.ptz import PTZHead
+from platonicam.device.push import PushDelivery, PushOptions
 from platonicam.device.security import Authenticator, SecurityPolicy, UserDirectory
 from platonicam.device.state import DeviceState, ptz_node_token
 from platonicam.device.streams import StreamManager
@@ -36,6 +37,7 @@ class DeviceOptions:
     security: SecurityPolicy = field(default_factory=SecurityPolicy)
     events: EventLimits = field(default_factory=EventLimits)
     brokers: BrokerOptions = field(default_factory=BrokerOptions)
+    push: PushOptions = field(default_factory=PushOptions)
     reboot: RebootHook | None = None
     reboot_delay: float = 0.5
     reboot_message: str = "Rebooting in 5 seconds"
@@ -63,6 +65,7 @@ class Device:
         }
         self.events = EventHub(state, self.device_time, limits=self.options.events)
         self.brokers = EventBrokers(state, self.events, self.options.brokers)
+        self.push = PushDelivery(self.events, self.options.push)
 
     def device_time(self) -> datetime:
         """The device clock: the host clock plus the offset a manual
@@ -77,5 +80,7 @@ class Device:
         await self.brokers.start()
 
     async def close(self) -> None:
-        """Disconnect from the event brokers (the app's shutdown calls it)."""
+        """Disconnect from the event brokers and stop pushing events (the app's
+        shutdown calls it)."""
         await self.brokers.close()
+        await self.push.close()

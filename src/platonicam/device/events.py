@@ -211,7 +211,8 @@ def parse_termination(raw: str, now: datetime) -> datetime:
 
 @dataclass(eq=False)
 class PullPoint:
-    """One PullPoint subscription. ``dropped`` counts messages lost to a full queue."""
+    """One subscription: pulled, or pushed to ``consumer`` when that is set
+    (:mod:`platonicam.device.push`). ``dropped`` counts messages lost to a full queue."""
 
     id: str
     filter: TopicFilter | None
@@ -219,6 +220,7 @@ class PullPoint:
     queue: deque[OnvifEvent]
     wakeup: asyncio.Event = field(default_factory=asyncio.Event)
     dropped: int = 0
+    consumer: str | None = None
 
     def offer(self, event: OnvifEvent) -> None:
         if self.queue.maxlen is not None and len(self.queue) == self.queue.maxlen:
@@ -397,8 +399,15 @@ class EventHub:
             )
         return min(termination, now + self.limits.max_termination)
 
-    def subscribe(self, topic_filter: TopicFilter | None, termination: str | None) -> PullPoint:
-        """A new PullPoint holding the current state of every matching property."""
+    def subscribe(
+        self,
+        topic_filter: TopicFilter | None,
+        termination: str | None,
+        *,
+        consumer: str | None = None,
+    ) -> PullPoint:
+        """A new subscription holding the current state of every matching property
+        (pushed to ``consumer`` when given, else pulled)."""
         self.expire()
         if len(self._subscriptions) >= self.limits.max_pull_points:
             raise DeviceFault(
@@ -411,6 +420,7 @@ class EventHub:
             filter=topic_filter,
             termination=self._termination(termination),
             queue=deque(maxlen=self.limits.queue_size),
+            consumer=consumer,
         )
         self._subscriptions[subscription.id] = subscription
         self.synchronize(subscription)
@@ -433,6 +443,11 @@ class EventHub:
                 subcodes=("InvalidArgVal", "ResourceUnknownFault"),
             )
         return subscription
+
+    def alive(self, subscription: PullPoint) -> bool:
+        """Whether ``subscription`` is neither unsubscribed nor expired."""
+        self.expire()
+        return self._subscriptions.get(subscription.id) is subscription
 
     def renew(self, subscription: PullPoint, termination: str | None) -> datetime:
         subscription.termination = self._termination(termination)

@@ -4,14 +4,17 @@ The supported import path for the event core. ``platonicam.events.mqtt`` (the
 broker bridge) is imported on its own, so using the bus does not need aiomqtt.
 
 Flow: a camera's notifications (PullPoint: :class:`PullPointManager`; push:
-:class:`NotifyConsumer`; the RTSP metadata track: :class:`MetadataTracker`) are
+:class:`PushManager` and its :class:`NotifyConsumer`; the RTSP metadata track:
+:class:`MetadataTracker`) are
 normalized by the topic parsers (:func:`default_registry`) into :class:`Event`
 values and published to a :class:`Sink`, normally the :class:`EventBus`, which
 fans them out to the store, the live API and the MQTT bridge.
 """
 
 from platonicam.events.bus import EventBus, EventFilter, Sink, SinkHandle, Subscription
+from platonicam.events.keeper import SubscriptionOptions, SubscriptionState, SubscriptionStatus
 from platonicam.events.metadata import MetadataTracker, MetadataUpdate, TrackedObject
+from platonicam.events.mode import EventsMode
 from platonicam.events.model import Event, EventKind
 from platonicam.events.notification import (
     Malformed,
@@ -29,6 +32,7 @@ from platonicam.events.pullpoint import (
     PullPointStatus,
 )
 from platonicam.events.push import ConsumerStats, NotifyConsumer, subscribe_push
+from platonicam.events.push_manager import PushManager
 from platonicam.events.topics import Reading, TopicRegistry
 
 __all__ = [
@@ -37,6 +41,7 @@ __all__ = [
     "EventBus",
     "EventFilter",
     "EventKind",
+    "EventsMode",
     "Malformed",
     "MetadataTracker",
     "MetadataUpdate",
@@ -46,10 +51,14 @@ __all__ = [
     "PullPointOptions",
     "PullPointState",
     "PullPointStatus",
+    "PushManager",
     "Reading",
     "Sink",
     "SinkHandle",
     "Subscription",
+    "SubscriptionOptions",
+    "SubscriptionState",
+    "SubscriptionStatus",
     "TopicRegistry",
     "TrackedObject",
     "build_registry",

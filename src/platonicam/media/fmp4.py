@@ -25,6 +25,10 @@ Choices made here, and why:
   relative to its own ``moof`` and fragments can be concatenated freely.
 * Box sizes are 32-bit; a fragment over 4 GiB is refused rather than written
   with 64-bit sizes no live part will ever need.
+* A fragment may be preceded by a ``prft`` box (:func:`producer_reference_time`)
+  that ties a decode time to the wall-clock time the frame was captured: the MSE
+  output carries each frame's capture stamp in it, where players that do not
+  read it skip it as an unknown top-level box.
 """
 
 from __future__ import annotations
@@ -56,6 +60,8 @@ __all__ = [
     "init_segment",
     "media_fragment",
     "mime_type",
+    "producer_reference_time",
+    "single_sample_fragment",
     "video_sample",
     "video_sample_data",
 ]
@@ -78,6 +84,12 @@ _MATRIX: Final = struct.pack(">9I", 0x0001_0000, 0, 0, 0, 0x0001_0000, 0, 0, 0, 
 # ISO 639-2 "und", packed as three 5-bit letters (14496-12 8.4.2.3).
 _LANGUAGE_UND: Final = ((ord("u") - 0x60) << 10) | ((ord("n") - 0x60) << 5) | (ord("d") - 0x60)
 _MAX_BOX: Final = 0xFFFF_FFFF
+
+# prft (14496-12 8.16.5): seconds from the NTP epoch (1900) to the Unix epoch (1970), and
+# flags 24: the UTC time is when the frame at media_time was captured (a consistent, small
+# offset from the real-time of what it shows).
+_NTP_UNIX_OFFSET: Final = 2_208_988_800
+PRFT_CAPTURED: Final = 24
 
 # H.264 (Table 7-1) and H.265 (Table 7-1) NAL unit types dropped from samples.
 _H264_DROPPED: Final = frozenset({7, 8, 9})  # SPS, PPS, AUD
@@ -502,3 +514,55 @@ def media_fragment(sequence_number: int, *runs: TrackRun) -> bytes:
     moof = _moof(sequence_number, runs, offsets)
     payload = b"".join(sample.data for run in runs for sample in run.samples)
     return moof + _box(b"mdat", payload)
+
+
+# One track, one sample: moof (mfhd, traf (tfhd, tfdt v1, trun with one entry)), mdat header.
+_ONE_SAMPLE = struct.Struct(">I4s I4sII I4s I4sII I4sIQ I4sIIiIII I4s")
+_ONE_SAMPLE_MOOF: Final = 8 + 16 + 8 + 16 + 20 + 32
+
+
+def single_sample_fragment(
+    sequence_number: int, track_id: int, decode_time: int, sample: Sample, prefix: bytes = b""
+) -> bytes:
+    """``prefix`` + ``media_fragment(sequence_number, TrackRun(track_id, decode_time, (sample,)))``,
+    the same bytes packed in one go: the MSE path muxes every frame so, ~30 times a
+    second per camera. Raises :class:`MuxError` as :func:`media_fragment` does.
+    """
+    if not 0 < sequence_number <= 0xFFFF_FFFF:
+        raise MuxError(f"fragment sequence number {sequence_number} is outside 1..2**32-1")
+    if not 0 <= decode_time < 2**64:
+        raise MuxError(f"decode time {decode_time} does not fit tfdt")
+    if not 0 <= sample.duration <= 0xFFFF_FFFF:
+        raise MuxError(f"a sample of track {track_id} has a duration outside 32 bits")
+    size = len(sample.data)
+    if _ONE_SAMPLE_MOOF + 8 + size > 0x7FFF_FFFF:
+        raise MuxError(f"a fragment of {size} sample bytes is too large for trun data offsets")
+    header = _ONE_SAMPLE.pack(
+        _ONE_SAMPLE_MOOF, b"moof",
+        16, b"mfhd", 0, sequence_number,
+        _ONE_SAMPLE_MOOF - 24, b"traf",
+        16, b"tfhd", _TFHD_DEFAULT_BASE_IS_MOOF, track_id,
+        20, b"tfdt", 1 << 24, decode_time,
+        32, b"trun", _TRUN_FLAGS, 1, _ONE_SAMPLE_MOOF + 8,
+        sample.duration, size, SYNC_SAMPLE_FLAGS if sample.sync else NON_SYNC_SAMPLE_FLAGS,
+        8 + size, b"mdat",
+    )  # fmt: skip
+    return b"".join((prefix, header, sample.data))
+
+
+def producer_reference_time(
+    track_id: int, unix_time: float, media_time: int, flags: int = PRFT_CAPTURED
+) -> bytes:
+    """A ``prft`` box (version 1): ``unix_time`` as a 64-bit NTP timestamp for the sample
+    of ``track_id`` at decode time ``media_time`` (track ticks) in the fragment that follows.
+
+    NTP seconds are 32 bits and wrap in February 2036 (era 1 starts again at 0,
+    RFC 5905 6); a reader adds 2**32 s to a time that would fall before 1970.
+    Raises :class:`MuxError` for a time before 1970 or a negative media time.
+    """
+    if not unix_time >= 0:
+        raise MuxError(f"a prft cannot carry the time {unix_time}")
+    if not 0 <= media_time < 2**64:
+        raise MuxError(f"media time {media_time} does not fit prft")
+    ticks = round((unix_time + _NTP_UNIX_OFFSET) * 2**32) % 2**64
+    return _full_box(b"prft", 1, flags, struct.pack(">IQQ", track_id, ticks, media_time))

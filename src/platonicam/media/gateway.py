@@ -14,6 +14,12 @@ Strategy:
 * **A failed camera is retried by its next viewer**, not in a loop: a feed
   that went ``failed`` (a refused password, a missing path) is restarted when
   someone asks for it again; a hub whose feed ended is replaced.
+* **Metadata beside the video.** When the service sets a metadata consumer
+  (:meth:`Gateway.set_metadata_consumer`), every open camera whose feed
+  carries metadata (:class:`MetadataFeed`, as :class:`Ingest` does) gets a task
+  that hands the feed's documents to it, for as long as the hub is open: the
+  same connection as the video. A reader that is not a viewer (a metadata
+  WebSocket) keeps the camera from being reaped with :meth:`Gateway.hold`.
 * **State and stats** per camera (:meth:`Gateway.stats`): the feed's state
   and reason, bitrate and fps in, bytes in and out, reconnects, viewers (MSE
   connections plus HLS clients seen in the last :data:`HLS_VIEWER_WINDOW`
@@ -27,18 +33,33 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Iterable,
+    Iterator,
+)
 from dataclasses import dataclass, field
-from typing import Final, Protocol
+from typing import Final, Protocol, runtime_checkable
 
 from platonicam.clock import Clock, SystemClock
 from platonicam.errors import PlatonicamError
 from platonicam.media.hub import DEFAULT_MAX_LAG, Hub
 from platonicam.media.ingest import IngestState, IngestStats, IngestStatus
 from platonicam.media.snapshot import SnapshotCache
+from platonicam.rtsp.metadata import MetadataDocument
 from platonicam.rtsp.stream import AccessUnit, StreamDescription
 
-__all__ = ["CameraStats", "Feed", "FeedOpener", "Gateway"]
+__all__ = [
+    "CameraStats",
+    "Feed",
+    "FeedOpener",
+    "Gateway",
+    "MetadataConsumer",
+    "MetadataFeed",
+]
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +88,21 @@ class Feed(Protocol):
 
 
 FeedOpener = Callable[[str], Awaitable[Feed]]
+
+
+@runtime_checkable
+class MetadataFeed(Protocol):
+    """A feed that may carry the camera's analytics metadata track (:class:`Ingest` is one)."""
+
+    @property
+    def has_metadata(self) -> bool | None: ...
+
+    def subscribe_metadata(self) -> AsyncIterator[MetadataDocument]: ...
+
+
+#: Takes one camera's metadata documents (camera id, documents) until they end or it is
+#: cancelled (when the camera's hub closes).
+MetadataConsumer = Callable[[str, AsyncIterator[MetadataDocument]], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +142,7 @@ class _Entry:
     snapshots: SnapshotCache
     last_activity: float
     hls_clients: dict[str, float] = field(default_factory=dict)
+    metadata_task: asyncio.Task[None] | None = None
 
 
 class Gateway:
@@ -131,6 +168,9 @@ class Gateway:
         self._locks: dict[str, asyncio.Lock] = {}
         self._reaper: asyncio.Task[None] | None = None
         self._closed = False
+        self._metadata_consumer: MetadataConsumer | None = None
+        # Readers that are not viewers (metadata sockets) keeping a camera open, by camera id.
+        self._holds: dict[str, int] = {}
 
     # -- life cycle ------------------------------------------------------------------
 
@@ -186,6 +226,7 @@ class Gateway:
                 hub.start()
                 entry = _Entry(feed, hub, SnapshotCache(self._clock), self._clock.monotonic())
                 self._entries[camera_id] = entry
+                self._start_metadata(camera_id, entry)
                 log.info("camera %s: media hub opened", camera_id)
             elif entry.feed.status.state is IngestState.FAILED:
                 entry.feed.restart()
@@ -223,10 +264,89 @@ class Gateway:
         entry = self._entries.pop(camera_id, None)
         if entry is None:
             return
+        await self._stop_metadata(entry)
         await entry.hub.close()
         with contextlib.suppress(PlatonicamError, OSError):
             await entry.feed.close()
         log.info("camera %s: media hub closed", camera_id)
+
+    # -- metadata --------------------------------------------------------------------
+
+    async def set_metadata_consumer(self, consumer: MetadataConsumer | None) -> None:
+        """Hand every open (and later opened) camera's metadata documents to ``consumer``;
+        ``None`` stops (and waits for) the consumers' tasks."""
+        self._metadata_consumer = consumer
+        for camera_id, entry in list(self._entries.items()):
+            await self._stop_metadata(entry)
+            self._start_metadata(camera_id, entry)
+
+    def metadata_track(self, camera_id: str) -> bool | None:
+        """Whether the camera's open feed carries a metadata track: ``None`` when no
+        hub is open or the camera was not reached yet; ``False`` for feeds that
+        cannot carry one."""
+        entry = self._entries.get(camera_id)
+        if entry is None:
+            return None
+        if not isinstance(entry.feed, MetadataFeed):
+            return False
+        return entry.feed.has_metadata
+
+    @contextlib.contextmanager
+    def hold(self, camera_id: str) -> Iterator[None]:
+        """Keep the camera's hub from being reaped while inside (a reader that is no
+        MSE or HLS viewer); its idle period starts when the last holder leaves."""
+        self._holds[camera_id] = self._holds.get(camera_id, 0) + 1
+        try:
+            yield
+        finally:
+            left = self._holds.pop(camera_id) - 1
+            if left:
+                self._holds[camera_id] = left
+            self.touch(camera_id)
+
+    async def wait_live(self, camera_id: str, timeout: float) -> IngestState | None:
+        """Wait (at most ``timeout`` seconds) until the camera's open feed is live or
+        failed; returns its state then (``None`` when no hub is open)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        await asyncio.sleep(0)  # a feed just restarted by hub() leaves ``failed`` on its first turn
+        while True:
+            entry = self._entries.get(camera_id)
+            if entry is None:
+                return None
+            state = entry.feed.status.state
+            if state in (IngestState.LIVE, IngestState.FAILED) or loop.time() >= deadline:
+                return state
+            await asyncio.sleep(min(0.05, max(0.0, deadline - loop.time())))
+
+    def _start_metadata(self, camera_id: str, entry: _Entry) -> None:
+        consumer = self._metadata_consumer
+        if consumer is None or not isinstance(entry.feed, MetadataFeed):
+            return
+        entry.metadata_task = asyncio.get_running_loop().create_task(
+            self._run_metadata(consumer, camera_id, entry.feed),
+            name=f"media-metadata-{camera_id}",
+        )
+
+    async def _run_metadata(
+        self, consumer: MetadataConsumer, camera_id: str, feed: MetadataFeed
+    ) -> None:
+        documents = feed.subscribe_metadata()
+        try:
+            await consumer(camera_id, documents)
+        except Exception:  # a broken consumer silences the metadata, never the video
+            log.exception("camera %s: the metadata consumer failed", camera_id)
+        finally:
+            if isinstance(documents, AsyncGenerator):
+                await documents.aclose()
+
+    @staticmethod
+    async def _stop_metadata(entry: _Entry) -> None:
+        task, entry.metadata_task = entry.metadata_task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
     # -- idle close ------------------------------------------------------------------
 
@@ -238,6 +358,7 @@ class Gateway:
             for camera_id, entry in self._entries.items()
             if camera_id not in self.always_on
             and not entry.hub.busy
+            and not self._holds.get(camera_id)
             and now - entry.last_activity >= self.idle_timeout
         ]
         for camera_id in idle:

@@ -6,9 +6,9 @@ Strategy:
   stream (an :class:`~platonicam.media.ingest.Ingest`, or anything with
   ``subscribe()`` and ``description``), runs the LL-HLS
   :class:`~platonicam.media.parts.Partitioner` and muxes each part into an
-  fMP4 fragment exactly once (:attr:`Hub.muxed` counts them). MSE viewers and
-  HLS requests then hand out the same ``bytes`` objects: the cost of a viewer
-  is a socket write, never a mux.
+  fMP4 fragment exactly once (:attr:`Hub.muxed` counts them). HLS requests
+  then hand out the same ``bytes`` objects, as MSE viewers do with the frames
+  below: the cost of a viewer is a socket write, never a mux.
 * **Keep the last GOP(s).** Parts are kept for the playlist's sliding window
   and, whatever the camera's GOP length, back to the newest part that starts
   with a keyframe. A new viewer starts at once from that part
@@ -27,6 +27,23 @@ Strategy:
   not a queue: a viewer that falls more than ``max_lag`` behind the live edge
   jumps forward to the newest keyframe part (counted in
   :attr:`HubViewer.skipped`), so memory never grows with a slow client.
+* **Frames for MSE.** A part closes only when its last frame's successor has
+  arrived, ~200 ms after its first frame: too late for MSE's latency target.
+  So every access unit is also muxed at once, alone, as a :class:`MediaFrame`
+  (``prft`` + ``moof`` + ``mdat``, the whole MSE binary message, made once and
+  shared by every MSE viewer; :attr:`Hub.frames_muxed` counts them). A frame's
+  real duration is known only when the next one arrives, and holding it back
+  would cost that interval: the sample gets the epoch's frame interval (the
+  announced one, or the measured one when the camera is slower), ``tfdt`` the
+  real decode time, and the player appends in ``sequence`` mode, where MSE
+  treats a gap over two frame durations as a discontinuity and carries its
+  timeline on. The decode times are the
+  partitioner's (90 kHz from the epoch's first keyframe), so a frame has the
+  same ``tfdt`` as in its part. Frames are kept from the newest keyframe on
+  (the GOP cache: a new MSE viewer starts there at once) and, besides, for
+  ``max_lag`` seconds, so a viewer a frame or two behind when a keyframe comes
+  does not lose them. A :class:`FrameViewer` is a cursor into them, with the
+  same skip rule as :class:`HubViewer`.
 
 Nothing here decodes video; nothing here does network I/O.
 """
@@ -44,13 +61,29 @@ from typing import Final, Protocol
 
 from platonicam.errors import PlatonicamError
 from platonicam.media.errors import MediaError
-from platonicam.media.fmp4 import init_segment, mime_type
+from platonicam.media.fmp4 import (
+    VIDEO_TRACK_ID,
+    init_segment,
+    mime_type,
+    producer_reference_time,
+    single_sample_fragment,
+    video_sample,
+)
 from platonicam.media.hls import Playlist, ReloadDecision
 from platonicam.media.parts import Part, Partitioner, choose_part_target
 from platonicam.rtsp.sei import H264_NAL_SEI, H265_NAL_PREFIX_SEI, parse_latency_sei
 from platonicam.rtsp.stream import VIDEO_CLOCK_RATE, AccessUnit, StreamDescription, VideoCodec
 
-__all__ = ["Epoch", "Hub", "HubStats", "HubViewer", "MediaPart", "StreamSource"]
+__all__ = [
+    "Epoch",
+    "FrameViewer",
+    "Hub",
+    "HubStats",
+    "HubViewer",
+    "MediaFrame",
+    "MediaPart",
+    "StreamSource",
+]
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +99,8 @@ DEFAULT_MAX_LAG: Final = 2.0
 _MAX_RENDERED: Final = 256
 #: Frame rate assumed when the description does not state one.
 FALLBACK_FPS: Final = 25.0
+#: mfhd sequence numbers run 1..2**32-1.
+_MAX_SEQUENCE: Final = 0xFFFF_FFFF
 
 
 class StreamSource(Protocol):
@@ -131,8 +166,33 @@ class MediaPart:
 
 
 @dataclass(frozen=True, slots=True)
+class MediaFrame:
+    """One access unit published on its own, for MSE (see the module docstring).
+
+    ``order`` counts every frame the hub published (across epochs) from 0 and
+    is also the fragment's ``mfhd`` sequence number minus one (modulo 2**32-1);
+    ``epoch`` is the :class:`Epoch` whose init segment decodes it;
+    ``decode_time`` is its ``tfdt`` (90 kHz ticks on the epoch's timeline) and
+    ``duration`` the one its sample was given (the epoch's frame interval);
+    ``start`` places it on the hub's running frame timeline (for the lag of
+    viewers); ``stamp`` is its capture time (Unix seconds, also in the
+    ``prft``); ``data`` is the whole MSE message: ``prft`` + ``moof`` + ``mdat``.
+    """
+
+    order: int
+    epoch: Epoch
+    decode_time: int
+    duration: int
+    start: int
+    keyframe: bool
+    stamp: float
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
 class HubStats:
-    """What the hub did: parts published and muxed, bytes muxed and sent, viewers skipped."""
+    """What the hub did: parts published and muxed, frames muxed for MSE, bytes muxed
+    (parts and frames) and sent, viewers skipped."""
 
     parts: int
     muxed: int
@@ -141,6 +201,7 @@ class HubStats:
     epochs: int
     skips: int
     mse_viewers: int
+    frames: int
 
 
 def unit_stamp(unit: AccessUnit, codec: VideoCodec) -> float:
@@ -162,7 +223,15 @@ def unit_stamp(unit: AccessUnit, codec: VideoCodec) -> float:
 class _EpochState:
     """The mutable side of an epoch: its partitioner, playlist and timing."""
 
-    __slots__ = ("epoch", "frame", "last_timestamp", "partitioner", "playlist")
+    __slots__ = (
+        "epoch",
+        "frame",
+        "frame_base",
+        "last_decode",
+        "last_timestamp",
+        "partitioner",
+        "playlist",
+    )
 
     def __init__(self, epoch: Epoch, first_media_sequence: int, fps: float) -> None:
         part_target = choose_part_target(fps)
@@ -185,6 +254,9 @@ class _EpochState:
             first_media_sequence=first_media_sequence,
         )
         self.last_timestamp: int | None = None
+        # The per-frame (MSE) timeline: the epoch's first keyframe is decode time 0.
+        self.frame_base: int | None = None
+        self.last_decode: int | None = None
 
 
 class Hub:
@@ -232,6 +304,12 @@ class Hub:
         self._rendered: dict[
             tuple[bool, str], tuple[tuple[int, tuple[int, int] | None, bool], str]
         ] = {}
+        self._frames: deque[MediaFrame] = deque()
+        self._frame_order = 0
+        self._frame_timeline = 0
+        self._frame_bytes = 0
+        self._latest_key_frame: MediaFrame | None = None
+        self._new_frame = asyncio.Event()
 
     # -- life cycle ------------------------------------------------------------------
 
@@ -275,12 +353,15 @@ class Hub:
         self._waiters.clear()
         self._new_part.set()
         self._new_part = asyncio.Event()
+        self._new_frame.set()
+        self._new_frame = asyncio.Event()
 
     # -- ingest ------------------------------------------------------------------------
 
     def push(self, unit: AccessUnit) -> list[MediaPart]:
         """Take the next access unit; returns the parts it completed (already published).
 
+        The unit itself is published at once as a :class:`MediaFrame` for MSE.
         A unit of a new generation, or one after a gap in the timeline, closes
         the current epoch; the next keyframe opens a new one. Units before the
         first keyframe of an epoch are dropped (nothing could decode them).
@@ -307,6 +388,8 @@ class Hub:
         state.last_timestamp = unit.timestamp
         if unit.keyframe:
             self._latest_key_unit = (unit, state.epoch.description)
+        # MSE viewers first: the frame goes out before the part work below.
+        self._publish_frame(state, unit)
         try:
             for part in state.partitioner.push(unit):
                 published.append(self._publish(state, part))
@@ -440,6 +523,56 @@ class Hub:
         self._new_part = asyncio.Event()
         return media
 
+    def _publish_frame(self, state: _EpochState, unit: AccessUnit) -> MediaFrame:
+        """Mux ``unit`` alone (``prft`` + ``moof`` + ``mdat``), keep it, wake MSE viewers."""
+        if state.frame_base is None:
+            state.frame_base = unit.timestamp
+        decode_time = unit.timestamp - state.frame_base
+        last = state.last_decode
+        if last is not None:
+            # As the partitioner does: a timestamp that does not advance is nudged past.
+            decode_time = max(decode_time, last + 1)
+            self._frame_timeline += decode_time - last
+        elif self._frames:
+            self._frame_timeline += self._frames[-1].duration  # a new epoch carries on
+        state.last_decode = decode_time
+        codec = state.epoch.description.codec
+        # The real duration is only known at the next frame: the epoch's frame interval
+        # (the announced rate, or the measured one when the camera is slower).
+        duration = state.frame
+        stamp = self._stamp(unit, codec)
+        data = single_sample_fragment(
+            self._frame_order % _MAX_SEQUENCE + 1,
+            VIDEO_TRACK_ID,
+            decode_time,
+            video_sample(unit, duration, codec),
+            prefix=producer_reference_time(VIDEO_TRACK_ID, max(0.0, stamp), decode_time),
+        )
+        frame = MediaFrame(
+            order=self._frame_order,
+            epoch=state.epoch,
+            decode_time=decode_time,
+            duration=duration,
+            start=self._frame_timeline,
+            keyframe=unit.keyframe,
+            stamp=stamp,
+            data=data,
+        )
+        self._frame_order += 1
+        self._frame_bytes += len(data)
+        self._frames.append(frame)
+        if unit.keyframe:
+            self._latest_key_frame = frame
+        # Keep the GOP cache, and whatever is within max_lag of the newest frame.
+        keep_from = self._latest_key_frame.order if self._latest_key_frame else frame.order
+        horizon = frame.start - round(self.max_lag * VIDEO_CLOCK_RATE)
+        frames = self._frames
+        while frames[0].order < keep_from and frames[0].start < horizon:
+            frames.popleft()
+        self._new_frame.set()
+        self._new_frame = asyncio.Event()
+        return frame
+
     def _prune(self, state: _EpochState) -> None:
         """Drop parts that left the playlist window, but never the newest keyframe part."""
         segments = state.playlist.segments
@@ -476,8 +609,26 @@ class Hub:
 
     @property
     def muxed(self) -> int:
-        """How many fragments were muxed: one per part, whatever the number of viewers."""
+        """How many part fragments were muxed: one per part, whatever the number of viewers."""
         return self._muxed
+
+    @property
+    def frames_muxed(self) -> int:
+        """How many MSE frame fragments were muxed: one per frame, whatever the viewers."""
+        return self._frame_order
+
+    @property
+    def latest_keyframe_frame(self) -> MediaFrame | None:
+        """The newest keyframe as an MSE frame (where a new MSE viewer starts)."""
+        return self._latest_key_frame
+
+    @property
+    def newest_frame(self) -> MediaFrame | None:
+        return self._frames[-1] if self._frames else None
+
+    def frames(self) -> tuple[MediaFrame, ...]:
+        """Every MSE frame kept in memory, oldest first."""
+        return tuple(self._frames)
 
     @property
     def latest_keyframe_part(self) -> MediaPart | None:
@@ -515,11 +666,12 @@ class Hub:
         return HubStats(
             parts=self._order,
             muxed=self._muxed,
-            bytes_muxed=self._bytes,
+            bytes_muxed=self._bytes + self._frame_bytes,
             bytes_sent=self.bytes_sent,
             epochs=self._epoch_count,
             skips=self._skips,
             mse_viewers=self.mse_viewers,
+            frames=self._frame_order,
         )
 
     async def wait_ready(self, timeout: float) -> Epoch:
@@ -602,6 +754,10 @@ class Hub:
         """A new cursor that starts at the newest keyframe part (see :class:`HubViewer`)."""
         return HubViewer(self, self.max_lag if max_lag is None else max_lag)
 
+    def frame_viewer(self, max_lag: float | None = None) -> FrameViewer:
+        """A new MSE cursor that starts at the newest keyframe frame (see :class:`FrameViewer`)."""
+        return FrameViewer(self, self.max_lag if max_lag is None else max_lag)
+
     # -- used by viewers ---------------------------------------------------------------
 
     def _after(self, order: int) -> MediaPart | None:
@@ -610,6 +766,14 @@ class Hub:
         index = order - self._parts[0].order
         if 0 <= index < len(self._parts):
             return self._parts[index]
+        return None
+
+    def _frame_after(self, order: int) -> MediaFrame | None:
+        if not self._frames:
+            return None
+        index = order - self._frames[0].order
+        if 0 <= index < len(self._frames):
+            return self._frames[index]
         return None
 
     def _count_skip(self) -> None:
@@ -683,6 +847,67 @@ class HubViewer:
         self._next = part.order + 1
         self.sent += 1
         return part
+
+
+class FrameViewer:
+    """One MSE viewer's position in a hub's frames: yields an :class:`Epoch` whenever the
+    epoch changes, then the :class:`MediaFrame` objects in order.
+
+    Starts at the newest keyframe frame (the GOP cache goes out at once). When
+    the newest frame is more than ``max_lag`` seconds ahead of the viewer's next
+    one (or that one has left memory), it jumps to the newest keyframe frame;
+    :attr:`skipped` counts the frames jumped over. Like :class:`HubViewer` it
+    holds nothing itself.
+    """
+
+    def __init__(self, hub: Hub, max_lag: float) -> None:
+        self._hub = hub
+        self._max_lag = round(max_lag * VIDEO_CLOCK_RATE)
+        self._next: int | None = None
+        self._epoch: Epoch | None = None
+        self.skipped = 0
+        self.sent = 0
+
+    async def next(self) -> Epoch | MediaFrame | None:
+        """The next thing to send; ``None`` once the hub has closed."""
+        hub = self._hub
+        while True:
+            if self._next is None:
+                start = hub.latest_keyframe_frame
+                if start is not None:
+                    self._next = start.order
+            if self._next is not None:
+                item = self._take()
+                if item is not None:
+                    return item
+            if hub.closed:
+                return None
+            await hub._new_frame.wait()
+
+    def _take(self) -> Epoch | MediaFrame | None:
+        hub = self._hub
+        assert self._next is not None
+        newest = hub.newest_frame
+        if newest is None or self._next > newest.order:
+            return None
+        frame = hub._frame_after(self._next)
+        if frame is None or newest.start - frame.start > self._max_lag:
+            # Frames are kept back to the newest keyframe, so a frame gone from memory
+            # always has a newer keyframe to jump to.
+            key = hub.latest_keyframe_frame
+            if key is not None and key.order > self._next:
+                self.skipped += key.order - self._next
+                hub._count_skip()
+                frame = key
+                self._next = key.order
+            if frame is None:  # pragma: no cover - see above
+                return None
+        if frame.epoch is not self._epoch:
+            self._epoch = frame.epoch
+            return frame.epoch
+        self._next = frame.order + 1
+        self.sent += 1
+        return frame
 
 
 def _init_size(init: bytes, description: StreamDescription) -> tuple[int, int]:

@@ -17,12 +17,22 @@ Strategy:
   (the client's ``timeout``), one that stops sending video (the ``stall_timeout``
   watchdog) or one that sends too much garbage (the client's malformed-packet
   budget) ends the session; the ingest goes ``retrying`` and reconnects after an
-  exponential backoff with jitter and a cap. Subscribers keep their iterators:
+  exponential backoff with jitter and a cap. Only a session that delivered video
+  starts the backoff afresh: a camera that answers PLAY and then sends garbage or
+  nothing is retried ever more slowly, not every half second. Subscribers keep their iterators:
   they resume at the first keyframe of the new session, with timestamps that
   keep growing across the gap and a new ``generation`` when the stream
   changed (other parameter sets, codec or size). A refused login, a missing
   path or a stream we cannot carry is ``failed`` with the reason, and is tried
   again only when a new subscriber arrives or :meth:`Ingest.restart` is called.
+* **The metadata track rides along.** The RTSP connection also sets up the
+  camera's ONVIF metadata track (``tt:MetadataStream`` documents, see
+  :mod:`platonicam.rtsp.metadata`) when its SDP offers one: no second
+  connection. :meth:`Ingest.subscribe_metadata` fans the documents out like the
+  video (bounded queues; a slow reader loses the oldest documents, which are
+  independent of each other). Nothing here parses them. A camera that offers
+  the track but refuses to set it up is read again without it, so asking for
+  metadata never costs the video; PyAV mode has no metadata.
 * **Time is injected.** Stall detection, idle close, backoff waits and the stats
   windows read ``clock.monotonic()``; the loop only polls every
   ``poll_interval`` seconds, so tests with a fake clock need no sleeping.
@@ -42,7 +52,7 @@ import logging
 import random
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from dataclasses import dataclass, replace
-from typing import Final, Literal, Protocol
+from typing import Final, Literal, Protocol, runtime_checkable
 
 from platonicam.clock import Clock, SystemClock
 from platonicam.errors import PlatonicamError
@@ -55,6 +65,7 @@ from platonicam.rtsp.errors import (
     RtspStatusError,
     SdpError,
 )
+from platonicam.rtsp.metadata import MetadataDocument
 from platonicam.rtsp.stream import AccessUnit, StreamDescription, VideoCodec
 
 log = logging.getLogger(__name__)
@@ -69,6 +80,8 @@ DEFAULT_STALL_TIMEOUT: Final = 5.0
 DEFAULT_IDLE_TIMEOUT: Final = 30.0
 #: Default per-subscriber queue, in access units (about 4 s at 60 fps).
 DEFAULT_QUEUE_SIZE: Final = 256
+#: Default per-subscriber queue of metadata documents (about 13 s at 5 documents a second).
+DEFAULT_METADATA_QUEUE: Final = 64
 
 
 class IngestError(PlatonicamError):
@@ -132,6 +145,19 @@ class IngestSource(Protocol):
     async def close(self) -> None: ...
 
 
+@runtime_checkable
+class MetadataSession(Protocol):
+    """A connection that may carry the ONVIF metadata track beside the video
+    (:class:`~platonicam.rtsp.client.RtspClient` opened with ``metadata=True``):
+    ``media()`` then yields its :class:`MetadataDocument` objects among the
+    access units."""
+
+    @property
+    def has_metadata(self) -> bool: ...
+
+    def media(self) -> AsyncIterator[object]: ...
+
+
 class Backoff:
     """Exponential backoff with jitter and a cap (pure; ``rng`` injectable for tests).
 
@@ -182,12 +208,30 @@ class _Subscriber:
             self.queue.get_nowait()
 
 
+class _MetadataSubscriber:
+    __slots__ = ("dropped", "queue")
+
+    def __init__(self, size: int) -> None:
+        self.queue: asyncio.Queue[MetadataDocument | None] = asyncio.Queue(maxsize=size)
+        self.dropped = 0
+
+    def offer(self, document: MetadataDocument) -> None:
+        if self.queue.full():
+            self.queue.get_nowait()  # the oldest document goes: the newest matter most
+            self.dropped += 1
+        self.queue.put_nowait(document)
+
+
 class _Stop(Exception):
     """Internal: the session ends because nobody watches (not an error)."""
 
 
 class _Stall(RtspError):
     """Internal: the live session sent no video for ``stall_timeout`` seconds."""
+
+
+class _MetadataRefused(RtspError):
+    """Internal: the camera offered a metadata track but refused to set it up."""
 
 
 def _permanent(exc: BaseException) -> bool:
@@ -221,8 +265,9 @@ class Ingest:
     ``"udp"``; ``timeout`` (s) bounds connecting and each answer;
     ``stall_timeout`` (s) is how long a live camera may send no video.
     ``backoff`` paces reconnects; ``max_attempts`` (``None``: forever) turns a
-    run of failed attempts into ``failed``. ``opener`` replaces the connection
-    factory (tests use it to script sources).
+    run of failed attempts into ``failed``. ``metadata`` asks the camera for its
+    metadata track too (when its SDP has one). ``opener`` replaces the
+    connection factory (tests use it to script sources).
     """
 
     def __init__(
@@ -243,6 +288,8 @@ class Ingest:
         clock: Clock | None = None,
         poll_interval: float = 0.05,
         opener: Callable[[], IngestSource] | None = None,
+        metadata: bool = True,
+        metadata_queue_size: int = DEFAULT_METADATA_QUEUE,
     ) -> None:
         if mode not in ("rtsp", "pyav"):
             raise ValueError(f"mode must be 'rtsp' or 'pyav', not {mode!r}")
@@ -275,6 +322,8 @@ class Ingest:
         self._last_ts: int | None = None
         self._last_at = 0.0
         self._session_first = True
+        # Whether the current session delivered video: only that earns a fresh backoff.
+        self._session_video = False
         self._window: collections.deque[tuple[float, int]] = collections.deque()
         self._bytes = 0
         self._units = 0
@@ -284,6 +333,13 @@ class Ingest:
         self._malformed_done = 0
         self._source: IngestSource | None = None
         self._live = asyncio.Event()
+        self.metadata = metadata and mode == "rtsp"
+        self._metadata_queue_size = metadata_queue_size
+        self._metadata_subscribers: set[_MetadataSubscriber] = set()
+        # Set when the camera refused the metadata track's SETUP: read video only from then on.
+        self._metadata_refused = False
+        self._has_metadata: bool | None = None
+        self.metadata_documents = 0
 
     def __repr__(self) -> str:
         return (
@@ -307,6 +363,7 @@ class Ingest:
             transport=self.transport,
             timeout=self.timeout,
             clock=self._clock,
+            metadata=self.metadata and not self._metadata_refused,
         )
 
     # -- what the API shows ----------------------------------------------------------
@@ -329,6 +386,17 @@ class Ingest:
     @property
     def viewers(self) -> int:
         return len(self._subscribers)
+
+    @property
+    def has_metadata(self) -> bool | None:
+        """Whether the current (or last) session carries a metadata track; ``None``
+        before the camera was first reached."""
+        return self._has_metadata
+
+    @property
+    def metadata_dropped(self) -> int:
+        """Documents the current metadata subscribers lost for falling behind."""
+        return sum(s.dropped for s in self._metadata_subscribers)
 
     def stats(self) -> IngestStats:
         now = self._clock.monotonic()
@@ -396,6 +464,10 @@ class Ingest:
         for subscriber in self._subscribers:
             subscriber.drain()
             subscriber.queue.put_nowait(None)
+        for reader in self._metadata_subscribers:
+            if reader.queue.full():
+                reader.queue.get_nowait()
+            reader.queue.put_nowait(None)
         self._set(IngestState.IDLE)
 
     def _set(self, state: IngestState, reason: str | None = None, attempt: int = 0) -> None:
@@ -432,8 +504,39 @@ class Ingest:
                 yield unit
         finally:
             self._subscribers.discard(subscriber)
-            if not self._subscribers:
+            if not self._subscribers and not self._metadata_subscribers:
                 self._idle_since = self._clock.monotonic()
+
+    async def subscribe_metadata(self) -> AsyncGenerator[MetadataDocument, None]:
+        """The metadata track's documents as they arrive, across reconnects, until
+        :meth:`close`; ends at once when metadata is off (or in PyAV mode).
+
+        Like :meth:`subscribe` it opens the camera and keeps it open. A camera
+        without a metadata track simply yields nothing (:attr:`has_metadata`
+        says so once it was reached). Stop early with ``aclose()``.
+        """
+        if self._closed or not self.metadata:
+            return
+        reader = _MetadataSubscriber(self._metadata_queue_size)
+        self._metadata_subscribers.add(reader)
+        self._idle_since = None
+        if self._task is None or self._task.done():
+            self.restart()
+        try:
+            while True:
+                document = await reader.queue.get()
+                if document is None:
+                    return
+                yield document
+        finally:
+            self._metadata_subscribers.discard(reader)
+            if not self._subscribers and not self._metadata_subscribers:
+                self._idle_since = self._clock.monotonic()
+
+    def _publish_metadata(self, document: MetadataDocument) -> None:
+        self.metadata_documents += 1
+        for reader in self._metadata_subscribers:
+            reader.offer(document)
 
     def _publish(self, unit: AccessUnit) -> None:
         for subscriber in self._subscribers:
@@ -452,7 +555,12 @@ class Ingest:
     # -- the connection loop ---------------------------------------------------------
 
     def _idle_expired(self) -> bool:
-        if self.always_on or self._subscribers or self._idle_since is None:
+        if (
+            self.always_on
+            or self._subscribers
+            or self._metadata_subscribers
+            or self._idle_since is None
+        ):
             return False
         return self._clock.monotonic() - self._idle_since >= self.idle_timeout
 
@@ -476,7 +584,7 @@ class Ingest:
                     self._set(IngestState.FAILED, reason, attempt)
                     return
                 self._failed_before = True
-                if self._status.state is IngestState.LIVE:
+                if self._session_video:
                     attempt = 0  # it had worked: a fresh run of attempts
                     self.backoff.reset()
             if self.max_attempts is not None and attempt >= self.max_attempts:
@@ -497,6 +605,7 @@ class Ingest:
         return self._idle_expired()
 
     async def _session(self) -> None:
+        self._session_video = False
         source = self._opener()
         self._source = source
         pump: asyncio.Task[None] | None = None
@@ -509,7 +618,15 @@ class Ingest:
                     with contextlib.suppress(asyncio.CancelledError, PlatonicamError, OSError):
                         await opening
                     raise _Stop
-            opening.result()
+            try:
+                opening.result()
+            except RtspStatusError as exc:
+                if self._refused_metadata(source, exc):
+                    self._metadata_refused = True
+                    raise _MetadataRefused(
+                        f"{exc}: the camera refused its metadata track; reading the video only"
+                    ) from None
+                raise
             self._on_live(source)
             pump = asyncio.ensure_future(self._pump(source))
             while True:
@@ -534,17 +651,27 @@ class Ingest:
             with contextlib.suppress(PlatonicamError, OSError):
                 await source.close()
 
+    def _refused_metadata(self, source: IngestSource, exc: RtspStatusError) -> bool:
+        """Whether a failed open was a later SETUP (the video's had given us a session)
+        of a connection that asked for the metadata track: worth one try without it.
+        (Were it the audio track instead, the next try fails the same way, and says so.)"""
+        if self._metadata_refused or exc.method != "SETUP":
+            return False
+        if not isinstance(source, RtspClient) or not source.has_metadata:
+            return False
+        return source.handshake.session_id is not None
+
     def _on_live(self, source: IngestSource) -> None:
         if self._failed_before:
             self._reconnects += 1
             self._failed_before = False
         self._last_unit_at = self._clock.monotonic()
         self._session_first = True
+        self._has_metadata = isinstance(source, MetadataSession) and source.has_metadata
         self._adopt(source.description)
         for subscriber in self._subscribers:
             subscriber.waiting_for_keyframe = True
         self._set(IngestState.LIVE)
-        self.backoff.reset()
 
     def _adopt(self, described: StreamDescription) -> None:
         """Take the session's description; a changed stream gets a new generation."""
@@ -563,28 +690,45 @@ class Ingest:
             self._description = replace(described, generation=generation)
 
     async def _pump(self, source: IngestSource) -> None:
+        if isinstance(source, MetadataSession) and source.has_metadata:
+            # One queue carries both tracks in arrival order (audio is not ours to keep).
+            async for item in source.media():
+                if isinstance(item, AccessUnit):
+                    self._take(source, item)
+                elif isinstance(item, MetadataDocument):
+                    self._publish_metadata(item)
+            return
         async for unit in source.access_units():
-            now = self._clock.monotonic()
-            self._last_unit_at = now
-            if unit.keyframe:
-                self._adopt(source.description)
-            assert self._description is not None
-            timestamp = self._rebase(unit.timestamp, now)
-            out = AccessUnit(
-                nal_units=unit.nal_units,
-                timestamp=timestamp,
-                keyframe=unit.keyframe,
-                wallclock=unit.wallclock,
-                generation=self._description.generation,
-                extras=unit.extras,
-            )
-            size = sum(len(nal) for nal in unit.nal_units)
-            self._bytes += size
-            self._units += 1
-            self._keyframes += unit.keyframe
-            self._window.append((now, size))
-            self._trim(now)
-            self._publish(out)
+            self._take(source, unit)
+
+    def _take(self, source: IngestSource, unit: AccessUnit) -> None:
+        """One video access unit: stats, continuous timestamps, fan-out."""
+        now = self._clock.monotonic()
+        self._last_unit_at = now
+        if not self._session_video:
+            # Video, not just an answered PLAY: a camera that then sends garbage or
+            # nothing must not get a fresh (fast) backoff on every attempt.
+            self._session_video = True
+            self.backoff.reset()
+        if unit.keyframe:
+            self._adopt(source.description)
+        assert self._description is not None
+        timestamp = self._rebase(unit.timestamp, now)
+        out = AccessUnit(
+            nal_units=unit.nal_units,
+            timestamp=timestamp,
+            keyframe=unit.keyframe,
+            wallclock=unit.wallclock,
+            generation=self._description.generation,
+            extras=unit.extras,
+        )
+        size = sum(len(nal) for nal in unit.nal_units)
+        self._bytes += size
+        self._units += 1
+        self._keyframes += unit.keyframe
+        self._window.append((now, size))
+        self._trim(now)
+        self._publish(out)
 
     def _rebase(self, timestamp: int, now: float) -> int:
         """Session timestamps made continuous: the first unit after a reconnect follows the

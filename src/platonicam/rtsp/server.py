@@ -37,6 +37,26 @@ Strategy:
 * **Wall clock.** An RTCP sender report goes out when a client starts and every
   :data:`SENDER_REPORT_INTERVAL` seconds, mapping RTP time to the access
   units' ``wallclock``.
+* **On demand.** A mount made with ``on_demand=True`` subscribes only when a
+  client asks for it: DESCRIBE, SETUP and PLAY wait (at most
+  :data:`PLAY_START_TIMEOUT`) for its first access unit, so the description is
+  the live one. Once no session has used it for ``idle_timeout`` seconds the
+  subscription is closed again (the source, e.g. a camera, can disconnect).
+* **Mounts made on request.** A server given a ``resolver`` asks it about
+  paths nobody mounted (on DESCRIBE, and on SETUP of a track under such a
+  path) and about the paths it mounted that way (on every DESCRIBE, so a path
+  that went away answers 404 and its sessions end). Such a mount is removed
+  once it has been idle for ``idle_timeout`` seconds.
+* **Per-mount access.** A mount's ``authorize`` callable sees every request
+  that names it without one of its sessions (DESCRIBE, a session's first
+  SETUP, a sessionless GET_PARAMETER) and answers who asks or 401 with its
+  challenge. A session, created by an authorized SETUP and named by 64 random
+  bits, then authorizes its own PLAY, PAUSE, TEARDOWN and keep-alives on its
+  mount (and nothing on another one). Credentials may
+  ride in the URL's query: when the DESCRIBE URL has one, the SDP names each
+  track by an absolute URL carrying the same query, because clients disagree
+  on whether a relative control URL inherits the query (an absolute one is
+  used as is by FFmpeg, GStreamer and live555). Queries never reach the log.
 """
 
 from __future__ import annotations
@@ -48,7 +68,7 @@ import math
 import secrets
 import socket
 import urllib.parse
-from collections.abc import AsyncGenerator, Callable, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from types import TracebackType
 from typing import Final, Self
@@ -94,6 +114,8 @@ PLAY_START_TIMEOUT: Final = 10.0
 TRACK_CONTROL: Final = "trackID=0"
 #: The control name of a mount's metadata track (when it has a metadata source).
 METADATA_CONTROL: Final = "trackID=1"
+#: Default seconds an on-demand mount stays subscribed after its last session ended.
+DEFAULT_IDLE_TIMEOUT: Final = 10.0
 PUBLIC_METHODS: Final = (
     "OPTIONS, DESCRIBE, SETUP, PLAY, PAUSE, TEARDOWN, GET_PARAMETER, SET_PARAMETER"
 )
@@ -102,6 +124,35 @@ _METHODS: Final = frozenset(m.strip() for m in PUBLIC_METHODS.split(","))
 
 Address = tuple[str, int]
 _Reply = Callable[..., RtspResponse]
+
+
+@dataclass(frozen=True, slots=True)
+class AccessDecision:
+    """A mount authorizer's answer: ``principal`` (who asks, for the log) when the request
+    may use the mount; otherwise ``None``, and ``challenge`` is the ``WWW-Authenticate``
+    value of the 401 answer (none is sent when it is ``None``)."""
+
+    principal: str | None
+    challenge: str | None = None
+
+
+#: Decides whether a request (without a session) may use a mount; must not block.
+MountAuthorizer = Callable[[RtspRequest], AccessDecision]
+
+
+@dataclass(frozen=True, slots=True)
+class Mountpoint:
+    """What a resolver mounts at a path (the arguments of :meth:`RtspServer.mount`)."""
+
+    stream: LiveStream
+    metadata: MetadataSource | None = None
+    authorize: MountAuthorizer | None = None
+    on_demand: bool = False
+
+
+#: Asked about a path (unquoted, without slashes around it) nobody mounted: what to serve
+#: there, or ``None`` (404). Raise :class:`RtspError` when it cannot tell (500).
+MountResolver = Callable[[str], Awaitable[Mountpoint | None]]
 
 
 class _TcpSink:
@@ -258,11 +309,24 @@ class _Mount:
         path: str,
         stream: LiveStream,
         metadata: MetadataSource | None = None,
+        *,
+        authorize: MountAuthorizer | None = None,
+        on_demand: bool = False,
+        resolved: bool = False,
     ) -> None:
         self.server = server
         self.path = path
         self.stream = stream
         self.metadata = metadata
+        self.authorize = authorize
+        self.on_demand = on_demand
+        #: Made by the server's resolver (asked again on DESCRIBE, removed when idle).
+        self.resolved = resolved
+        #: Set at the first access unit of the current subscription.
+        self.first_unit = asyncio.Event()
+        #: Requests waiting in :meth:`ready`, and when the mount was last used (loop time).
+        self.waiters = 0
+        self.used_at = 0.0
         self.metadata_ssrc = random_ssrc()
         self.metadata_sequence = secrets.randbits(16)
         self.metadata_offset = secrets.randbits(32)
@@ -283,12 +347,46 @@ class _Mount:
         self._mapping: tuple[float, int] = (0.0, self.timestamp_offset)
 
     def start(self) -> None:
+        """Subscribe, unless the mount is on demand (then :meth:`ready` subscribes)."""
+        if not self.on_demand:
+            self._subscribe()
+
+    @property
+    def subscribed(self) -> bool:
+        return self.task is not None and not self.task.done()
+
+    def _subscribe(self) -> None:
         loop = asyncio.get_running_loop()
+        self.first_unit = asyncio.Event()
         self.task = loop.create_task(self._run(), name=f"rtsp-mount-{self.path}")
-        if self.metadata is not None:
+        if self.metadata is not None and (self.metadata_task is None or self.metadata_task.done()):
             self.metadata_task = loop.create_task(
                 self._run_metadata(self.metadata), name=f"rtsp-metadata-{self.path}"
             )
+
+    async def ready(self, timeout: float) -> bool:
+        """Whether the stream can be described and played now: always for a mount that
+        is not on demand; otherwise subscribe if needed and wait (at most ``timeout``
+        seconds) for the subscription's first access unit."""
+        if not self.on_demand:
+            return True
+        loop = asyncio.get_running_loop()
+        self.used_at = loop.time()
+        if not self.subscribed:
+            self._subscribe()
+        first, task = self.first_unit, self.task
+        if first.is_set():
+            return True
+        assert task is not None
+        self.waiters += 1
+        waiter = loop.create_task(first.wait())
+        try:
+            await asyncio.wait({waiter, task}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            self.waiters -= 1
+            self.used_at = loop.time()
+            waiter.cancel()
+        return first.is_set() and not task.done()
 
     async def stop(self) -> None:
         if self.metadata_task is not None:
@@ -364,8 +462,10 @@ class _Mount:
 
     async def _run(self) -> None:
         units = self.stream.subscribe()
+        first = self.first_unit
         try:
             async for unit in units:
+                first.set()
                 self.publish(unit)
         except Exception:
             # A failing source ends its own mount's sessions, never the server.
@@ -431,6 +531,24 @@ class _Mount:
             session.deliver(packets, unit.keyframe, first, report)
 
 
+def _without_query(uri: str) -> str:
+    """``uri`` without its query (which may carry credentials: never logged)."""
+    return uri.split("?", 1)[0]
+
+
+def _controls(uri: str) -> tuple[str, str]:
+    """The SDP control URLs of the video and metadata tracks for a DESCRIBE of ``uri``:
+    relative ones, or absolute ones repeating the query when ``uri`` has one."""
+    split = urllib.parse.urlsplit(uri)
+    if not split.query or not split.scheme or not split.netloc:
+        return TRACK_CONTROL, METADATA_CONTROL
+    base = urllib.parse.urlunsplit((split.scheme, split.netloc, split.path.rstrip("/"), "", ""))
+    return (
+        f"{base}/{TRACK_CONTROL}?{split.query}",
+        f"{base}/{METADATA_CONTROL}?{split.query}",
+    )
+
+
 def _with_parameter_sets(
     description: StreamDescription, nal_units: tuple[bytes, ...]
 ) -> tuple[bytes, ...]:
@@ -493,7 +611,7 @@ class _Connection:
                 response = await self.server._answer(self, event)
             except (RtspError, OSError) as exc:
                 # E.g. no UDP port pair could be bound: this request fails, the connection lives.
-                log.warning("RTSP %s %s failed: %s", event.method, event.uri, exc)
+                log.warning("RTSP %s %s failed: %s", event.method, _without_query(event.uri), exc)
                 response = RtspResponse(500, Headers.of({"CSeq": event.headers.get("CSeq") or "0"}))
             if response is not None:
                 self.write(response)
@@ -509,7 +627,10 @@ class RtspServer:
 
     ``session_timeout`` is in seconds; ``max_payload`` caps RTP payloads in
     bytes; ``tcp_high_water`` is the per-client backlog (bytes) beyond which a
-    TCP client skips to the next keyframe.
+    TCP client skips to the next keyframe. ``resolver`` mounts paths on request
+    and ``idle_timeout`` is how long (seconds) an on-demand mount stays
+    subscribed, and a resolved one mounted, without sessions (see the module
+    docstring).
     """
 
     def __init__(
@@ -522,8 +643,12 @@ class RtspServer:
         session_timeout: float = DEFAULT_SESSION_TIMEOUT,
         max_payload: int = 1400,
         tcp_high_water: int = TCP_HIGH_WATER,
+        resolver: MountResolver | None = None,
+        idle_timeout: float = DEFAULT_IDLE_TIMEOUT,
     ) -> None:
         self.host = host
+        self._resolver = resolver
+        self.idle_timeout = idle_timeout
         self._requested_port = port
         self._verifier = DigestVerifier(realm, authenticator) if authenticator else None
         self.session_timeout = session_timeout
@@ -555,6 +680,21 @@ class RtspServer:
     def session_ids(self) -> frozenset[str]:
         """The ids of the sessions alive now."""
         return frozenset(self._sessions)
+
+    @property
+    def connection_count(self) -> int:
+        """How many client connections are open now."""
+        return len(self._connections)
+
+    @property
+    def mounted(self) -> frozenset[str]:
+        """The paths mounted now (those a resolver mounted included)."""
+        return frozenset(self._mounts)
+
+    @property
+    def subscribed(self) -> frozenset[str]:
+        """The mounted paths whose stream is subscribed now."""
+        return frozenset(path for path, mount in self._mounts.items() if mount.subscribed)
 
     def url(self, path: str) -> str:
         """``rtsp://host:port/path`` of a mount on this server."""
@@ -610,21 +750,45 @@ class RtspServer:
     ) -> None:
         await self.close()
 
-    def mount(self, path: str, stream: LiveStream, metadata: MetadataSource | None = None) -> None:
+    def mount(
+        self,
+        path: str,
+        stream: LiveStream,
+        metadata: MetadataSource | None = None,
+        *,
+        authorize: MountAuthorizer | None = None,
+        on_demand: bool = False,
+    ) -> None:
         """Serve ``stream`` at ``rtsp://host:port/path``, with an ONVIF metadata
         track (:data:`METADATA_CONTROL`) fed by ``metadata`` when given.
 
+        ``authorize`` decides who may use the path; ``on_demand`` subscribes to
+        the stream only while clients use it (see the module docstring).
         Raises :class:`RtspError` when ``path`` is empty or already mounted.
         """
+        self._add_mount(path, Mountpoint(stream, metadata, authorize, on_demand), resolved=False)
+
+    def _add_mount(self, path: str, point: Mountpoint, *, resolved: bool) -> _Mount:
         key = path.strip("/")
         if not key:
             raise RtspError("cannot mount a stream at the root path")
         if key in self._mounts:
             raise RtspError(f"a stream is already mounted at {key!r}")
-        mount = _Mount(self, key, stream, metadata)
+        mount = _Mount(
+            self,
+            key,
+            point.stream,
+            point.metadata,
+            authorize=point.authorize,
+            on_demand=point.on_demand,
+            resolved=resolved,
+        )
+        if self._server is not None:
+            mount.used_at = asyncio.get_running_loop().time()
         self._mounts[key] = mount
         if self._server is not None:
             mount.start()
+        return mount
 
     async def unmount(self, path: str) -> None:
         """Stop serving ``path``: its sessions end and its subscription is closed."""
@@ -685,7 +849,7 @@ class RtspServer:
 
     async def _reap(self) -> None:
         loop = asyncio.get_running_loop()
-        period = max(0.05, min(1.0, self.session_timeout / 4))
+        period = max(0.05, min(1.0, self.session_timeout / 4, self.idle_timeout / 4))
         while True:
             await asyncio.sleep(period)
             now = loop.time()
@@ -693,6 +857,23 @@ class RtspServer:
                 if now - session.last_activity > self.session_timeout:
                     log.info("RTSP session %s timed out", session.id)
                     self._end_session(session, close_connection=False)
+            await self._release_idle(now)
+
+    async def _release_idle(self, now: float) -> None:
+        """Unsubscribe on-demand mounts, and remove resolved ones, idle for ``idle_timeout``."""
+        used = {session.mount for session in self._sessions.values()}
+        for mount in list(self._mounts.values()):
+            if mount in used or mount.waiters:
+                mount.used_at = now
+                continue
+            if now - mount.used_at < self.idle_timeout:
+                continue
+            if mount.resolved:
+                log.info("RTSP mount %s idle: removed", mount.path)
+                await self.unmount(mount.path)
+            elif mount.on_demand and mount.subscribed:
+                log.info("RTSP mount %s idle: unsubscribed", mount.path)
+                await mount.stop()
 
     async def _udp_ports(self) -> _UdpPorts:
         if self._udp is not None:
@@ -722,8 +903,40 @@ class RtspServer:
 
     # -- requests -------------------------------------------------------------------------
 
+    @staticmethod
+    def _path(uri: str) -> str:
+        return urllib.parse.unquote(urllib.parse.urlsplit(uri).path).strip("/")
+
+    async def _resolve(self, request: RtspRequest) -> None:
+        """Ask the resolver about the path a DESCRIBE or SETUP names, and (un)mount
+        what it says (see the module docstring)."""
+        resolver = self._resolver
+        if resolver is None or request.method not in ("DESCRIBE", "SETUP"):
+            return
+        found = self._find_mount(request.uri)
+        if found is not None and not found[0].resolved:
+            return  # mounted by hand: the resolver has no say
+        path = self._path(request.uri)
+        if request.method == "SETUP":
+            if found is not None:
+                return
+            head, _, control = path.rpartition("/")
+            if control in (TRACK_CONTROL, METADATA_CONTROL):
+                path = head
+        if not path:
+            return
+        point = await resolver(path)
+        current = self._mounts.get(path)
+        if point is None:
+            if current is not None and current.resolved:
+                log.info("RTSP mount %s is gone: removed", path)
+                await self.unmount(path)
+            return
+        if current is None:
+            self._add_mount(path, point, resolved=True)
+
     def _find_mount(self, uri: str) -> tuple[_Mount, str] | None:
-        path = urllib.parse.unquote(urllib.parse.urlsplit(uri).path).strip("/")
+        path = self._path(uri)
         best: _Mount | None = None
         for key, mount in self._mounts.items():
             if (path == key or path.startswith(key + "/")) and (
@@ -768,8 +981,29 @@ class RtspServer:
                 return reply(401, {"WWW-Authenticate": str(challenge)})
         if session_header is not None and session is None:
             return reply(454)
+        await self._resolve(request)
+        found = self._find_mount(request.uri)
+        if (
+            found is not None
+            and found[0].authorize is not None
+            and (session is None or session.mount is not found[0])
+        ):
+            # The mount the URL names decides who may use it, unless the request comes
+            # with a session of that mount (whose SETUP was authorized).
+            decision = found[0].authorize(request)
+            if decision.principal is None:
+                log.info(
+                    "RTSP %s %s from %s refused",
+                    method,
+                    _without_query(request.uri),
+                    connection.peer_host,
+                )
+                extra = (
+                    {} if decision.challenge is None else {"WWW-Authenticate": decision.challenge}
+                )
+                return reply(401, extra)
         if method == "DESCRIBE":
-            return self._describe(request, reply)
+            return await self._describe(request, reply)
         if method == "SETUP":
             return await self._setup(connection, request, session, reply)
         if method in ("GET_PARAMETER", "SET_PARAMETER"):
@@ -791,15 +1025,19 @@ class RtspServer:
             return reply(200, {"Session": session.id})
         raise AssertionError(f"unhandled method {method}")  # _METHODS and the branches agree
 
-    def _describe(self, request: RtspRequest, reply: _Reply) -> RtspResponse:
+    async def _describe(self, request: RtspRequest, reply: _Reply) -> RtspResponse:
         found = self._find_mount(request.uri)
         if found is None or found[1]:
             return reply(404)
         mount = found[0]
+        if not await mount.ready(PLAY_START_TIMEOUT):
+            log.warning("cannot describe %s: no video from its stream", mount.path)
+            return reply(503)
+        track, metadata_track = _controls(request.uri)
         try:
             sdp = describe_stream(
                 mount.stream.description,
-                control=TRACK_CONTROL,
+                control=track,
                 session_id=mount.ssrc,
                 address=self.host,
             )
@@ -807,10 +1045,8 @@ class RtspServer:
             log.warning("cannot describe %s: %s", mount.path, exc)
             return reply(503)
         if mount.metadata is not None:
-            sdp = replace(
-                sdp, media=(*sdp.media, describe_metadata_media(control=METADATA_CONTROL))
-            )
-        base = request.uri.split("?", 1)[0].rstrip("/") + "/"
+            sdp = replace(sdp, media=(*sdp.media, describe_metadata_media(control=metadata_track)))
+        base = _without_query(request.uri).rstrip("/") + "/"
         return reply(
             200,
             {"Content-Type": "application/sdp", "Content-Base": base},
@@ -835,6 +1071,8 @@ class RtspServer:
             return reply(459)
         if session is not None and session.state != "ready":
             return reply(455)
+        if not await mount.ready(PLAY_START_TIMEOUT):
+            return reply(503)
         transport_header = request.headers.get("Transport")
         if transport_header is None:
             return reply(461)
@@ -904,6 +1142,10 @@ class RtspServer:
             return reply(455)
         if session.state != "ready":
             return reply(200, {"Session": session_value})
+        if not await session.mount.ready(PLAY_START_TIMEOUT):
+            return reply(503, {"Session": session_value})
+        if session.state != "ready":  # ended (or played by a pipelined request) meanwhile
+            return reply(454 if session.state == "ended" else 200, {"Session": session_value})
         started: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
         def on_start(sequence: int, rtp_time: int) -> None:

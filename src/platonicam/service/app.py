@@ -37,10 +37,13 @@ from platonicam.service.cameras import CameraManager, Discovery, TransportFactor
 from platonicam.service.demo import DemoDevice
 from platonicam.service.deps import ServiceContext
 from platonicam.service.errors import install_error_handlers
-from platonicam.service.events import EventsSupervisor
+from platonicam.service.events import EventsSupervisor, notify_route
+from platonicam.service.hls_app import HlsFastPath
 from platonicam.service.jobs.runner import ApplyRunner
 from platonicam.service.jobs.sql_store import SqlJobStore
+from platonicam.service.metadata import MetadataService
 from platonicam.service.optimize import Recommender, RuleBasedRecommender
+from platonicam.service.restream import rtsp_restream
 from platonicam.service.routers import (
     apply,
     audit,
@@ -50,6 +53,7 @@ from platonicam.service.routers import (
     events,
     health,
     media,
+    metadata,
     optimize,
     ptz,
     streams,
@@ -227,6 +231,13 @@ def create_app(
                     EventsSupervisor.for_context(context)
                 )
                 app.state.media = await stack.enter_async_context(streams.media_gateway(context))
+                app.state.metadata = await stack.enter_async_context(
+                    MetadataService(app.state.media.gateway, bus=app.state.events.bus)
+                )
+                # rtsp://host:port/cameras/{id}, fed by the gateway (closed before it).
+                app.state.restream = await stack.enter_async_context(
+                    rtsp_restream(context, app.state.media.gateway, app.state.media.tokens)
+                )
                 yield
         finally:
             await context.runner.aclose()
@@ -240,6 +251,8 @@ def create_app(
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    # LL-HLS GETs answered before routing (hls_app); the streams router documents them.
+    app.add_middleware(HlsFastPath)
     app.include_router(health.router)
     app.include_router(auth.router)
     app.include_router(users.router)
@@ -251,6 +264,9 @@ def create_app(
     app.include_router(ptz.router)
     app.include_router(media.router)
     app.include_router(events.router)
+    # Cameras in push mode POST wsnt:Notify here (authenticated by the token in the path).
+    app.router.routes.append(notify_route())
     app.include_router(streams.router)
+    app.include_router(metadata.router)
     app.include_router(streams.pages)
     return app

@@ -2,8 +2,7 @@
 
 Strategy:
 
-- **One PullPoint manager per registered camera**
-  (:class:`~platonicam.events.pullpoint.PullPointManager`), each with an
+- **One subscription manager per registered camera**, each with an
   unconnected client of its own from :meth:`CameraManager.link` (a long-lived
   subscription must not share the routes' cached connection, which expires
   when idle). Managers are started when the service starts, and kept in step
@@ -13,6 +12,19 @@ Strategy:
   ``events.reconcile_interval`` seconds, and at once when a route calls
   :meth:`EventsSupervisor.camera_changed`, so nothing here depends on the
   camera routes remembering to call it.
+- **PullPoint or push**, per camera (``events.mode``, overridden by
+  ``events.camera_modes``): a
+  :class:`~platonicam.events.pullpoint.PullPointManager` pulls; a
+  :class:`~platonicam.events.push_manager.PushManager` has the camera POST
+  ``wsnt:Notify`` to :attr:`EventsSupervisor.consumer`, served at
+  ``POST /api/events/notify/{token}`` (:func:`notify_route`). ``auto`` asks
+  the camera first (:func:`~platonicam.events.mode.detect_mode`), from the
+  camera's own task, retrying with the backoff while it is unreachable; until
+  then the camera's status is ``starting`` (or ``retrying``) with no mode.
+  The address a camera is told to push to is ``events.push_base_url``, else
+  the address the service is bound to (with a wildcard bind, the local
+  address that routes to that camera). The random token in it is the
+  endpoint's only authentication: cameras cannot carry our bearer tokens.
 - **The bus** (:class:`~platonicam.events.bus.EventBus`) receives every
   manager's events and feeds, each through its own bounded queue so a slow one
   never holds up the others: the store writer (batched inserts), the live
@@ -38,30 +50,44 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import socket
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from types import TracebackType
-from typing import Final, Self
+from typing import Final, Self, Unpack
 
 from pydantic import ValidationError
+from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from platonicam.clock import Clock, SystemClock
-from platonicam.config import ConfigError, EventsSettings, MqttSettings, Settings
+from platonicam.config import ConfigError, EventsSettings, HttpSettings, MqttSettings, Settings
 from platonicam.events.bus import EventBus, SinkHandle, Subscription
 from platonicam.events.ha import DEVICE_CLASSES, HaCamera, HaSensor, HomeAssistantDiscovery
+from platonicam.events.keeper import (
+    Backoff,
+    StatusChanges,
+    SubscriptionKeeper,
+    SubscriptionState,
+    SubscriptionStatus,
+)
+from platonicam.events.mode import EventsMode, detect_mode
 from platonicam.events.model import Event, EventKind
 from platonicam.events.mqtt import MqttBridge, port_of
 from platonicam.events.parsers import default_registry
-from platonicam.events.pullpoint import (
-    PullPointManager,
-    PullPointOptions,
-    PullPointState,
-    PullPointStatus,
-)
+from platonicam.events.pullpoint import PullPointManager, PullPointOptions
+from platonicam.events.push import NotifyConsumer
+from platonicam.events.push_manager import PushManager
 from platonicam.events.topics import TopicRegistry
 from platonicam.onvif.client import OnvifClient
-from platonicam.onvif.errors import OnvifError
+from platonicam.onvif.errors import (
+    AuthenticationError,
+    NotAuthorized,
+    OnvifError,
+    ServiceNotSupported,
+    TransportError,
+)
 from platonicam.onvif.models.events import EventProperties
 from platonicam.service.cameras import CameraManager
 from platonicam.service.deps import ServiceContext
@@ -71,8 +97,12 @@ from platonicam.store.repositories.cameras import CameraRepository
 from platonicam.store.repositories.events import EventRepository
 
 __all__ = [
+    "NOTIFY_PATH",
     "EventsSupervisor",
     "StoreWriter",
+    "bound_base_url",
+    "local_address_towards",
+    "notify_route",
     "pullpoint_options",
     "sensor_kinds",
     "with_mqtt_url",
@@ -88,6 +118,12 @@ STORE_QUEUE: Final = 50_000
 _PORT_KINDS: Final = frozenset({EventKind.DIGITAL_INPUT, EventKind.RELAY})
 #: Seconds GetEventProperties (and GetRelayOutputs) may take before we give up describing.
 _DESCRIBE_TIMEOUT: Final = 15.0
+#: Seconds asking a camera whether it pulls or pushes may take before it counts as a failure.
+_DETECT_TIMEOUT: Final = 15.0
+#: Where cameras push to: ``POST NOTIFY_PATH/<token>``.
+NOTIFY_PATH: Final = "/api/events/notify"
+#: Addresses that bind every interface: no camera can be told to push there.
+_WILDCARDS: Final = frozenset({"", "0.0.0.0", "::"})  # noqa: S104 - recognised, not bound
 
 
 def with_mqtt_url(settings: Settings, url: str) -> Settings:
@@ -110,14 +146,47 @@ def with_mqtt_url(settings: Settings, url: str) -> Settings:
 
 
 def pullpoint_options(settings: EventsSettings) -> PullPointOptions:
-    """The subscription options of every camera, from the ``[events]`` settings."""
+    """The subscription options of every camera, from the ``[events]`` settings
+    (push subscriptions use the lifetime, renewal and backoff fields)."""
     return PullPointOptions(
         topic_filter=settings.topic_filter or None,
         termination=timedelta(seconds=settings.termination),
+        # The floor guards against cameras that grant nothing; it must not push
+        # the renewal of a short lifetime someone asked for past its end.
+        min_renew_interval=timedelta(seconds=min(5.0, settings.termination / 2)),
         pull_timeout=timedelta(seconds=settings.pull_timeout),
         backoff_initial=settings.backoff_initial,
         backoff_max=max(settings.backoff_max, settings.backoff_initial),
     )
+
+
+def _host_in_url(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
+
+
+def bound_base_url(http: HttpSettings, *, https: bool = False) -> str | None:
+    """The service's own address as a camera would be told it (``http://BIND:PORT``);
+    ``None`` when the bind address is a wildcard or the port is chosen at start."""
+    if http.bind.strip() in _WILDCARDS or http.port == 0:
+        return None
+    scheme = "https" if https else "http"
+    return f"{scheme}://{_host_in_url(http.bind.strip())}:{http.port}"
+
+
+async def local_address_towards(host: str, port: int) -> str:
+    """This host's address on the route to ``host`` (resolved without blocking).
+
+    A connected UDP socket takes the route's source address; nothing is sent.
+    Raises :class:`OSError` when the host cannot be resolved or reached.
+    """
+    infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_DGRAM)
+    if not infos:
+        raise OSError(f"{host!r} does not resolve")
+    family, kind, protocol, _, address = infos[0]
+    with socket.socket(family, kind, protocol) as probe:
+        probe.connect(address)
+        local: str = probe.getsockname()[0]
+    return local
 
 
 def sensor_kinds(properties: EventProperties, registry: TopicRegistry) -> frozenset[EventKind]:
@@ -182,12 +251,20 @@ class _Watched:
     """One camera the supervisor runs a manager for."""
 
     record: CameraRecord
-    manager: PullPointManager
     client: OnvifClient
+    #: The camera's status until its manager runs (while PullPoint or push is chosen).
+    pending: SubscriptionStatus
+    manager: SubscriptionKeeper | None = None
+    #: Chooses PullPoint or push, then starts the manager.
+    launch: asyncio.Task[None] | None = None
     #: The Home Assistant view of the camera (its sensors grow as inputs show up).
     kinds: set[EventKind] = field(default_factory=set)
     ports: set[tuple[EventKind, str]] = field(default_factory=set)
     describe: asyncio.Task[None] | None = None
+
+    @property
+    def status(self) -> SubscriptionStatus:
+        return self.manager.status if self.manager is not None else self.pending
 
 
 def _fingerprint(record: CameraRecord) -> tuple[object, ...]:
@@ -209,6 +286,8 @@ class EventsSupervisor:
 
     Use ``async with`` (or :meth:`start` / :meth:`aclose`). ``bridge`` replaces
     the one built from ``mqtt`` (tests hand one with their own TLS context).
+    ``http`` and ``https`` say where the service is bound, for the push
+    address when ``settings.push_base_url`` is empty.
     """
 
     def __init__(
@@ -222,6 +301,8 @@ class EventsSupervisor:
         clock: Clock,
         registry: TopicRegistry | None = None,
         bridge: MqttBridge | None = None,
+        http: HttpSettings | None = None,
+        https: bool = False,
     ) -> None:
         self._cameras = cameras
         self._camera_manager = camera_manager
@@ -231,6 +312,18 @@ class EventsSupervisor:
         self.registry = registry or default_registry()
         self.options = pullpoint_options(settings)
         self.bus = EventBus()
+        #: How cameras reach the consumer; ``None``: per camera, by route (wildcard bind).
+        self._push_base = settings.push_base_url or bound_base_url(
+            http or HttpSettings(), https=https
+        )
+        #: The endpoint cameras in push mode POST their Notify messages to.
+        self.consumer = NotifyConsumer(
+            self.bus,
+            base_url=self._push_base or "http://0.0.0.0",
+            path_prefix=NOTIFY_PATH,
+            clock=clock,
+            registry=self.registry,
+        )
         if bridge is None and mqtt is not None and mqtt.enabled:
             bridge = MqttBridge(mqtt)
         self.bridge = bridge
@@ -239,6 +332,8 @@ class EventsSupervisor:
             if bridge is not None and bridge.settings.discovery
             else None
         )
+        self._http = http or HttpSettings()
+        self._https = https
         self._watched: dict[str, _Watched] = {}
         self._lock = asyncio.Lock()
         self._tasks: list[asyncio.Task[None]] = []
@@ -305,6 +400,8 @@ class EventsSupervisor:
             settings=context.settings.events,
             mqtt=context.settings.mqtt,
             clock=SystemClock(),
+            http=context.settings.http,
+            https=context.settings.tls.cert_file is not None,
         )
 
     async def __aenter__(self) -> Self:
@@ -330,14 +427,19 @@ class EventsSupervisor:
         """Ids of the cameras with a manager now."""
         return frozenset(self._watched)
 
-    def status(self, camera_id: str) -> PullPointStatus | None:
+    def status(self, camera_id: str) -> SubscriptionStatus | None:
         """The camera's subscription state, ``None`` when it has no manager."""
         watched = self._watched.get(camera_id)
-        return watched.manager.status if watched is not None else None
+        return watched.status if watched is not None else None
 
-    def manager(self, camera_id: str) -> PullPointManager | None:
+    def manager(self, camera_id: str) -> SubscriptionKeeper | None:
+        """The camera's PullPoint or push manager (``None`` while the mode is being chosen)."""
         watched = self._watched.get(camera_id)
         return watched.manager if watched is not None else None
+
+    def mode_of(self, camera_id: str) -> EventsMode:
+        """The configured mode of a camera (``auto`` is resolved when its manager starts)."""
+        return EventsMode(self.settings.camera_modes.get(camera_id, self.settings.mode))
 
     def camera_changed(self, camera_id: str | None = None) -> None:
         """Reconcile soon (a route added, changed or deleted a camera)."""
@@ -379,18 +481,11 @@ class EventsSupervisor:
 
     async def _start(self, record: CameraRecord) -> None:
         link = await self._camera_manager.link(record.id)
-        manager = PullPointManager(
-            record.id,
-            link.client,
-            self.bus,
-            options=self.options,
-            clock=self._clock,
-            registry=self.registry,
-            on_status=_log_transitions(),
-        )
-        watched = _Watched(record, manager, link.client)
+        watched = _Watched(record, link.client, SubscriptionStatus(record.id))
         self._watched[record.id] = watched
-        manager.start()
+        watched.launch = asyncio.get_running_loop().create_task(
+            self._launch(watched), name=f"events-launch {record.id}"
+        )
         if self.discovery is not None:
             watched.describe = asyncio.get_running_loop().create_task(
                 self._describe(watched), name=f"events-describe {record.id}"
@@ -400,17 +495,133 @@ class EventsSupervisor:
         watched = self._watched.pop(camera_id, None)
         if watched is None:
             return
-        if watched.describe is not None:
-            watched.describe.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await watched.describe
-        await watched.manager.stop()
+        for task in (watched.describe, watched.launch):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        if watched.manager is not None:
+            await watched.manager.stop()
         await watched.client.aclose()
         if forget:
             if self.discovery is not None:
                 self.discovery.remove(self._ha_camera(watched))
             elif self.bridge is not None:
                 self.bridge.forget_camera(camera_id)
+
+    # ------------------------------------------------------------------ PullPoint or push
+
+    async def _launch(self, watched: _Watched) -> None:
+        """Choose the camera's mode, then start its manager (in the camera's own task)."""
+        record = watched.record
+        on_status = _log_transitions()
+        mode = self.mode_of(record.id)
+        if mode is EventsMode.AUTO:
+            detected = await self._detect(watched, on_status)
+            if detected is None:
+                return
+            mode = detected
+        manager: SubscriptionKeeper
+        if mode is EventsMode.PUSH:
+            base_url = self._push_base
+            if base_url is None:
+                base_url = await self._routed_base(watched, on_status)
+                if base_url is None:
+                    return
+            manager = PushManager(
+                record.id,
+                watched.client,
+                self.consumer,
+                options=self.options,
+                base_url=base_url,
+                clock=self._clock,
+                on_status=on_status,
+            )
+        else:
+            manager = PullPointManager(
+                record.id,
+                watched.client,
+                self.bus,
+                options=self.options,
+                clock=self._clock,
+                registry=self.registry,
+                on_status=on_status,
+            )
+        watched.manager = manager
+        logger.info("camera %s: collecting events by %s", record.id, manager.mode)
+        manager.start()
+
+    def _pending(
+        self,
+        watched: _Watched,
+        on_status: Callable[[SubscriptionStatus], None],
+        **changes: Unpack[StatusChanges],
+    ) -> None:
+        watched.pending = replace(watched.pending, **changes)
+        on_status(watched.pending)
+
+    async def _detect(
+        self, watched: _Watched, on_status: Callable[[SubscriptionStatus], None]
+    ) -> EventsMode | None:
+        """``auto``'s choice for the camera; retries while it is unreachable, ``None``
+        (status ``failed``) when its credentials or event service are refused."""
+        backoff = Backoff(self.options.backoff_initial, self.options.backoff_max, jitter=0.1)
+        failures = 0
+        while True:
+            try:
+                async with asyncio.timeout(_DETECT_TIMEOUT):
+                    return await detect_mode(watched.client)
+            except (AuthenticationError, NotAuthorized, ServiceNotSupported) as exc:
+                self._pending(
+                    watched,
+                    on_status,
+                    state=SubscriptionState.FAILED,
+                    failures=failures + 1,
+                    last_error=f"cannot subscribe: {exc}",
+                )
+                return None
+            except (OnvifError, TimeoutError) as exc:
+                failures += 1
+                delay = backoff.next_delay()
+                if isinstance(exc, TransportError | TimeoutError):
+                    reason = f"camera unreachable: {str(exc) or 'no answer in time'}"
+                else:
+                    reason = f"cannot ask the camera how it delivers events: {exc}"
+                self._pending(
+                    watched,
+                    on_status,
+                    state=SubscriptionState.RETRYING,
+                    failures=failures,
+                    last_error=reason,
+                    retry_delay=delay,
+                )
+                await asyncio.sleep(delay)
+
+    async def _routed_base(
+        self, watched: _Watched, on_status: Callable[[SubscriptionStatus], None]
+    ) -> str | None:
+        """The push address for one camera when the service binds every interface."""
+        record = watched.record
+        http = self._http
+        if http.port == 0:
+            reason = "http.port is 0 (chosen at start): set PLATONICAM_EVENTS__PUSH_BASE_URL"
+        else:
+            try:
+                local = await local_address_towards(record.host, record.port)
+            except OSError as exc:
+                reason = f"no local address routes to {record.host}: {exc}"
+            else:
+                scheme = "https" if self._https else "http"
+                return f"{scheme}://{_host_in_url(local)}:{http.port}"
+        self._pending(
+            watched,
+            on_status,
+            state=SubscriptionState.FAILED,
+            mode=EventsMode.PUSH.value,
+            failures=1,
+            last_error=f"cannot tell the camera where to push: {reason}",
+        )
+        return None
 
     # ------------------------------------------------------------------ Home Assistant
 
@@ -491,6 +702,37 @@ class EventsSupervisor:
             await asyncio.sleep(self.settings.retention_interval)
 
 
+class _NotifyEndpoint:
+    """ASGI: hands a push to the running supervisor's consumer (503 outside the lifespan)."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        supervisor = getattr(scope["app"].state, "events", None)
+        if not isinstance(supervisor, EventsSupervisor):
+            body = b"events are not running"
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 503,
+                    "headers": [(b"content-length", str(len(body)).encode())],
+                }
+            )
+            await send({"type": "http.response.body", "body": body})
+            return
+        token = str(scope.get("path_params", {}).get("token", ""))
+        await supervisor.consumer.serve(token, scope, receive, send)
+
+
+def notify_route() -> Route:
+    """``/api/events/notify/{token}``, where cameras in push mode POST ``wsnt:Notify``.
+
+    No bearer token (a camera cannot carry one): the random token in the path,
+    one per camera subscription, is the authentication; anything else is
+    answered 404 (:class:`~platonicam.events.push.NotifyConsumer`). Not in the
+    OpenAPI document: it is the cameras' endpoint, not the API's.
+    """
+    return Route(f"{NOTIFY_PATH}/{{token}}", _NotifyEndpoint(), include_in_schema=False)
+
+
 class _SensorWatcher:
     """A :class:`Sink` that tells the supervisor which sensors events reveal."""
 
@@ -502,15 +744,15 @@ class _SensorWatcher:
             self._supervisor._saw(event)
 
 
-def _log_transitions() -> Callable[[PullPointStatus], None]:
-    last: list[PullPointState] = []
+def _log_transitions() -> Callable[[SubscriptionStatus], None]:
+    last: list[SubscriptionState] = []
 
-    def on_status(status: PullPointStatus) -> None:
+    def on_status(status: SubscriptionStatus) -> None:
         if last and last[0] is status.state:
             return
         previous = last[0].value if last else "-"
         last[:] = [status.state]
-        level = logging.WARNING if status.state is PullPointState.FAILED else logging.INFO
+        level = logging.WARNING if status.state is SubscriptionState.FAILED else logging.INFO
         logger.log(
             level,
             "camera %s events: %s -> %s%s",

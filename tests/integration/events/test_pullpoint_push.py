@@ -1,22 +1,23 @@
 """WS-BaseNotification push, the alternative to PullPoint: a real HTTP client posts
 ``wsnt:Notify`` to the :class:`NotifyConsumer` served by uvicorn on loopback, and
-``wsnt:Subscribe`` goes to a replayed camera and to the reference device."""
+``wsnt:Subscribe`` goes to a replayed camera and to the reference device, which pushes
+back to the consumer."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, MutableMapping
+from collections.abc import AsyncIterator, Callable, MutableMapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 import uvicorn
 
-from platonicam.events.bus import EventBus
-from platonicam.events.model import EventKind
+from platonicam.events.bus import EventBus, Subscription
+from platonicam.events.model import Event, EventKind
 from platonicam.events.push import ConsumerStats, NotifyConsumer, subscribe_push
 from platonicam.onvif.client import OnvifClient
-from platonicam.onvif.errors import ActionNotSupported
+from platonicam.onvif.errors import SoapFaultError
 from platonicam.onvif.models.events import OnvifEvent, PropertyOperation, SubscriptionReference
 from platonicam.onvif.services import events as ops
 from platonicam.onvif.soap.build import element
@@ -176,13 +177,87 @@ async def test_subscribe_push_to_a_replayed_camera() -> None:
     assert subscription.url == subscription.reference.address
 
 
-async def test_reference_device_is_pull_point_only(tmp_path: Path) -> None:
+async def test_reference_device_pushes_to_the_consumer(
+    tmp_path: Path, consumer: tuple[NotifyConsumer, EventBus, str]
+) -> None:
+    """Subscribe on the reference device, over real sockets both ways: the current
+    state arrives at once, then each change; Renew and Unsubscribe work on it."""
+    endpoint, bus, _ = consumer
+    seen = bus.subscribe()
     device = await launch(tmp_path / "data")
     try:
         async with OnvifClient(
             "127.0.0.1", device.port, *ADMIN, transport=LoopbackOnlyTransport()
         ) as client:
-            with pytest.raises(ActionNotSupported):
-                await subscribe_push(client, "http://127.0.0.1:9/events/notify/x")
+            url = endpoint.register(CAMERA)
+            subscription = await subscribe_push(
+                client,
+                url,
+                topic_filter="tns1:VideoSource/MotionAlarm",
+                termination=timedelta(seconds=30),
+            )
+            hub = device.app.device.events
+            assert hub.subscription_count == 1
+            initial = await next_pushed(seen)
+            assert (initial.kind, initial.state, initial.property_operation) == (
+                EventKind.MOTION,
+                False,
+                PropertyOperation.INITIALIZED,
+            )
+            device.fire_motion(True)
+            changed = await next_pushed(seen)
+            assert (changed.state, changed.property_operation) == (True, PropertyOperation.CHANGED)
+            assert changed.source == {"Source": "VideoSource_1"}
+
+            renewed = await subscription.renew(timedelta(seconds=45))
+            assert renewed.termination_time is not None
+            assert renewed.current_time is not None
+            granted = renewed.termination_time - renewed.current_time
+            assert abs(granted - timedelta(seconds=45)) < timedelta(seconds=1)
+            # A push subscription is not a pull point.
+            with pytest.raises(SoapFaultError):
+                await subscription.pull(timedelta(seconds=0))
+            await subscription.unsubscribe()
+            assert hub.subscription_count == 0
+            assert device.app.device.push.delivered == 2
+            # A consumer address that is no URL is refused at Subscribe.
+            with pytest.raises(SoapFaultError) as refused:
+                await subscribe_push(client, "mailto:ops@example.test")
+            assert "SubscribeCreationFailedFault" in refused.value.subcodes
+        assert endpoint.stats(CAMERA) == ConsumerStats(notifies=2, events=2)
     finally:
         await device.stop()
+
+
+async def test_device_ends_a_push_subscription_whose_consumer_forgot_it(
+    tmp_path: Path, consumer: tuple[NotifyConsumer, EventBus, str]
+) -> None:
+    endpoint, _, _ = consumer
+    device = await launch(tmp_path / "data")
+    try:
+        async with OnvifClient(
+            "127.0.0.1", device.port, *ADMIN, transport=LoopbackOnlyTransport()
+        ) as client:
+            url = endpoint.register(CAMERA)
+            await subscribe_push(client, url, termination=timedelta(seconds=30))
+            hub = device.app.device.events
+            await until(lambda: endpoint.stats(CAMERA).notifies >= 1)
+            endpoint.unregister(CAMERA)
+            device.fire_motion(True)
+            # The consumer answers 404: the device drops the subscription.
+            await until(lambda: hub.subscription_count == 0)
+    finally:
+        await device.stop()
+
+
+async def next_pushed(seen: Subscription) -> Event:
+    async with asyncio.timeout(5):
+        event = await seen.get()
+    assert event is not None
+    return event
+
+
+async def until(predicate: Callable[[], bool], timeout: float = 5.0) -> None:
+    async with asyncio.timeout(timeout):
+        while not predicate():  # noqa: ASYNC110 - polling state that has no event to wait on
+            await asyncio.sleep(0.01)

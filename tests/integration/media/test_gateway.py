@@ -32,7 +32,8 @@ async def test_hls_is_read_by_ffprobe_and_recorded_by_ffmpeg(tmp_path: Path) -> 
         text = json.dumps(urls)
         # The viewer never sees where the camera is or its password.
         assert service.demo_password not in text
-        assert "rtsp://" not in text
+        # (The restream's own rtsp:// URL is listed; the camera's RTSP port never is.)
+        assert f":{service.app.state.demo.runtime.rtsp_port}/" not in text
         hls = urls["hls"]
         assert isinstance(hls, dict)
         low_latency = hls["low_latency"]
@@ -137,7 +138,7 @@ async def test_blocking_reload_tokens_mse_and_snapshot(tmp_path: Path) -> None:
         assert "RESOLUTION=1920x1080" in master.text
         assert f"index.m3u8?token={token}" in master.text
 
-        # MSE over WebSocket: codec JSON, init segment, then (JSON, part) pairs.
+        # MSE over WebSocket: codec JSON, init segment, then one prft+moof+mdat per frame.
         mse = str(urls["mse"])
         assert mse.startswith("ws://127.0.0.1:")
         async with websockets.connect(mse, max_size=2**24) as ws:
@@ -147,14 +148,15 @@ async def test_blocking_reload_tokens_mse_and_snapshot(tmp_path: Path) -> None:
             init_segment = await ws.recv()
             assert isinstance(init_segment, bytes)
             assert init_segment[4:8] == b"ftyp"
-            side = json.loads(await ws.recv())
-            assert side["type"] == "part"
-            assert side["independent"] is True  # starts at once, on a cached keyframe
-            fragment = await ws.recv()
-            assert isinstance(fragment, bytes)
-            assert fragment[4:8] == b"moof"
-            # The stamp is the device's capture time: now minus it is the latency so far.
-            latency = time.time() - side["stamp"]
+            frame = await ws.recv()
+            assert isinstance(frame, bytes)
+            assert (frame[4:8], frame[36:40], frame[104:108]) == (b"prft", b"moof", b"trun")
+            # Starts at once, on a cached keyframe: the sample's flags say sync.
+            assert frame[128:132] == bytes.fromhex("02000000")
+            # The prft's NTP time is the device's capture stamp: now minus it is the
+            # latency so far.
+            ntp = int.from_bytes(frame[16:24], "big")
+            latency = time.time() - ((ntp >> 32) - 2_208_988_800 + (ntp & 0xFFFF_FFFF) / 2**32)
             assert -0.5 < latency < 5.0
             stats = (await client.get(f"/api/cameras/demo/stream/stats?token={token}")).json()
             assert stats["mse_viewers"] == 1

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import socket
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -103,7 +104,9 @@ class Running:
 
 
 @asynccontextmanager
-async def service(settings: Settings) -> AsyncIterator[Running]:
+async def service(settings: Settings, sock: socket.socket | None = None) -> AsyncIterator[Running]:
+    """The service on 127.0.0.1: an ephemeral port, or ``sock`` when given (bound
+    before the settings were made, so they can name the service's own address)."""
     refused: list[str] = []
 
     def transport(tls: TlsOptions, timeout: float) -> CameraTransport:
@@ -118,7 +121,9 @@ async def service(settings: Settings) -> AsyncIterator[Running]:
     )
     config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
     server = uvicorn.Server(config)
-    task = asyncio.get_running_loop().create_task(server.serve())
+    task = asyncio.get_running_loop().create_task(
+        server.serve(sockets=[sock] if sock is not None else None)
+    )
     while not server.started:
         if task.done():
             task.result()

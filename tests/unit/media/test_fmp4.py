@@ -205,6 +205,51 @@ def test_video_fragment_fields() -> None:
         position += size
 
 
+@pytest.mark.parametrize("index", [0, 1])
+def test_a_single_sample_fragment_is_the_general_one_packed_at_once(index: int) -> None:
+    _, units = encode(VideoCodec.H264)
+    sample = fmp4.video_sample(units[index], 3600, VideoCodec.H264)
+    assert sample.sync is (index == 0)
+    general = fmp4.media_fragment(9, fmp4.TrackRun(1, 2**40 + 3, (sample,)))
+    assert fmp4.single_sample_fragment(9, 1, 2**40 + 3, sample) == general
+    prefix = fmp4.producer_reference_time(1, 1_767_323_045.0, 2**40 + 3)
+    assert fmp4.single_sample_fragment(9, 1, 2**40 + 3, sample, prefix) == prefix + general
+    with pytest.raises(MuxError, match="outside 1..2"):
+        fmp4.single_sample_fragment(0, 1, 0, sample)
+    with pytest.raises(MuxError, match="does not fit tfdt"):
+        fmp4.single_sample_fragment(1, 1, -1, sample)
+    with pytest.raises(MuxError, match="duration outside 32 bits"):
+        fmp4.single_sample_fragment(1, 1, 0, fmp4.Sample(b"x", 2**32, True))
+
+
+def _prft_time(box: Box) -> tuple[int, float, int]:
+    """(reference track, Unix seconds, media time) of a version 1 ``prft``, read by hand."""
+    track, ntp, media_time = box.field(">IQQ", 4)
+    seconds = (ntp >> 32) - 2_208_988_800
+    if seconds < 0:
+        seconds += 2**32  # NTP era 1
+    return track, seconds + (ntp & 0xFFFF_FFFF) / 2**32, media_time
+
+
+def test_producer_reference_time_carries_the_capture_stamp() -> None:
+    data = fmp4.producer_reference_time(1, 1_767_323_045.123456, 2**33 + 7)
+    (prft,) = root(data).children
+    assert prft.kind == "prft"
+    assert len(data) == 32
+    assert (prft.version, prft.flags) == (1, 24)  # 24: the time the frame was captured
+    track, stamp, media_time = _prft_time(prft)
+    assert (track, media_time) == (1, 2**33 + 7)
+    assert stamp == pytest.approx(1_767_323_045.123456, abs=1e-6)
+    # 2040 is in NTP era 1: the seconds field wraps and the reader adds 2**32 back.
+    later = fmp4.producer_reference_time(1, 2_208_988_800.5, 0)
+    assert int.from_bytes(later[16:20], "big") == (2 * 2_208_988_800) % 2**32
+    assert _prft_time(root(later).children[0])[1] == pytest.approx(2_208_988_800.5)
+    with pytest.raises(MuxError, match="cannot carry the time -1"):
+        fmp4.producer_reference_time(1, -1.0, 0)
+    with pytest.raises(MuxError, match="does not fit prft"):
+        fmp4.producer_reference_time(1, 0.0, -1)
+
+
 def test_parameter_sets_and_delimiters_are_dropped_from_samples() -> None:
     sps, pps, aud, sei, idr = (
         b"\x67\x42",

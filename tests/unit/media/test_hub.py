@@ -10,10 +10,18 @@ from dataclasses import replace
 import pytest
 
 from platonicam.media.hls import ReloadDecision
-from platonicam.media.hub import Epoch, Hub, HubViewer, MediaPart, unit_stamp
+from platonicam.media.hub import (
+    Epoch,
+    FrameViewer,
+    Hub,
+    HubViewer,
+    MediaFrame,
+    MediaPart,
+    unit_stamp,
+)
 from platonicam.rtsp.sei import build_latency_sei
 from platonicam.rtsp.stream import AccessUnit, StreamDescription, VideoCodec
-from tests.unit.media.boxes import parse
+from tests.unit.media.boxes import Box, parse
 from tests.unit.media.encoded import encode
 
 FPS = 25
@@ -55,6 +63,19 @@ def feed(hub: Hub, units: Sequence[AccessUnit]) -> list[MediaPart]:
 async def drain(viewer: HubViewer, hub: Hub) -> list[Epoch | MediaPart]:
     """Everything a viewer can take now without waiting."""
     items: list[Epoch | MediaPart] = []
+    while True:
+        try:
+            async with asyncio.timeout(0.01):
+                item = await viewer.next()
+        except TimeoutError:
+            return items
+        assert item is not None
+        items.append(item)
+
+
+async def drain_frames(viewer: FrameViewer) -> list[Epoch | MediaFrame]:
+    """Everything an MSE viewer can take now without waiting."""
+    items: list[Epoch | MediaFrame] = []
     while True:
         try:
             async with asyncio.timeout(0.01):
@@ -300,3 +321,145 @@ async def test_a_camera_slower_than_announced_still_streams() -> None:
     assert playlist.part_target >= 22_500
     assert all(p.duration <= playlist.part_target for p in parts if p.epoch == 1)
     assert len([p for p in parts if p.epoch == 1]) > 20
+
+
+# -- frames for MSE ------------------------------------------------------------------------
+
+
+def frame_boxes(frame: MediaFrame) -> tuple[Box, Box, Box]:
+    """The ``prft``, ``moof`` and ``mdat`` of an MSE frame message (and nothing else)."""
+    boxes = parse(frame.data)
+    assert [box.kind for box in boxes] == ["prft", "moof", "mdat"]
+    return boxes[0], boxes[1], boxes[2]
+
+
+def prft_stamp(prft: Box) -> tuple[float, int]:
+    """(Unix seconds, media time) of a version 1 ``prft``."""
+    assert (prft.version, prft.flags) == (1, 24)
+    track, ntp, media_time = prft.field(">IQQ", 4)
+    assert track == 1
+    return (ntp >> 32) - 2_208_988_800 + (ntp & 0xFFFF_FFFF) / 2**32, media_time
+
+
+async def test_every_frame_is_muxed_once_whatever_the_mse_viewer_count() -> None:
+    description, units = stream(100)
+    hub = Hub("cam", ScriptedSource(description), max_lag=60)
+    viewers = [hub.frame_viewer() for _ in range(20)]
+    feed(hub, units[:10])
+    received = [await drain_frames(viewer) for viewer in viewers]
+    feed(hub, units[10:])
+    for viewer, got in zip(viewers, received, strict=True):
+        got += await drain_frames(viewer)
+    assert hub.frames_muxed == 100 == hub.stats().frames
+    frames = [item for item in received[0] if isinstance(item, MediaFrame)]
+    assert [f.order for f in frames] == list(range(100))
+    for got in received[1:]:
+        others = [item for item in got if isinstance(item, MediaFrame)]
+        # The very same bytes objects: muxed once in the hub, never per viewer.
+        assert all(a.data is b.data for a, b in zip(frames, others, strict=True))
+    assert isinstance(received[0][0], Epoch)
+    # Each frame alone, at its real decode time, with the capture stamp in its prft.
+    for index, frame in enumerate(frames):
+        prft, moof, mdat = frame_boxes(frame)
+        stamp, media_time = prft_stamp(prft)
+        tfdt = moof.child("traf/tfdt").field(">Q", 4)[0]
+        assert tfdt == media_time == frame.decode_time == index * FRAME
+        assert stamp == pytest.approx(1_767_323_045.0 + index / FPS, abs=1e-6)
+        assert moof.child("mfhd").field(">I", 4)[0] == index + 1
+        count, _offset, duration, size, flags = moof.child("traf/trun").field(">IiIII", 4)
+        assert (count, duration, size) == (1, FRAME, len(mdat.payload))
+        assert flags == (0x0200_0000 if units[index].keyframe else 0x0101_0000)
+
+
+async def test_a_frame_is_published_as_it_arrives() -> None:
+    description, units = stream(40)
+    hub = Hub("cam", ScriptedSource(description))
+    viewer = hub.frame_viewer()
+    waiting = asyncio.create_task(drain_frames(viewer))
+    for index, unit in enumerate(units[:8]):
+        hub.push(unit)
+        # Not held back for the next unit: the frame exists the moment its unit does.
+        newest = hub.newest_frame
+        assert newest is not None
+        assert newest.decode_time == index * FRAME
+        assert newest.duration == FRAME  # the nominal interval, not yet the measured one
+    items = await waiting
+    assert [i.order for i in items if isinstance(i, MediaFrame)] == list(range(8))
+    # The parts lag behind: the first (200 ms) part is not even closed yet.
+    assert hub.muxed == 1
+
+
+async def test_a_new_mse_viewer_starts_at_once_from_the_gop_cache() -> None:
+    description, units = stream(62, gop=25)  # keyframes at frames 0, 25 and 50
+    hub = Hub("cam", ScriptedSource(description), max_lag=0.2)
+    feed(hub, units)
+    # The GOP cache: frames from the newest keyframe on, nothing older beyond max_lag.
+    kept = hub.frames()
+    assert kept[0] is hub.latest_keyframe_frame
+    assert [f.order for f in kept] == list(range(50, 62))
+    items = await drain_frames(hub.frame_viewer())
+    epoch, first = items[0], items[1]
+    assert isinstance(epoch, Epoch)
+    assert epoch.init[4:8] == b"ftyp"
+    assert isinstance(first, MediaFrame)
+    assert first.keyframe
+    assert first.epoch is epoch
+    assert frame_boxes(first)[1].child("traf/tfdt").field(">Q", 4)[0] == 50 * FRAME
+    assert [i.order for i in items[1:] if isinstance(i, MediaFrame)] == list(range(50, 62))
+
+
+async def test_a_slow_mse_viewer_skips_forward_to_the_newest_keyframe() -> None:
+    description, units = stream(200, gop=25)
+    hub = Hub("cam", ScriptedSource(description), max_lag=1.0)
+    slow = hub.frame_viewer()
+    patient = hub.frame_viewer()
+    feed(hub, units[:30])
+    assert isinstance(await slow.next(), Epoch)
+    first = await slow.next()
+    assert isinstance(first, MediaFrame)
+    assert first.order == 25  # the newest keyframe
+    got = [f for f in await drain_frames(patient) if isinstance(f, MediaFrame)]
+    # The slow viewer reads nothing for 5.8 s of video (its next frame leaves memory);
+    # the other one keeps up.
+    for unit in units[30:175]:
+        hub.push(unit)
+        got += [f for f in await drain_frames(patient) if isinstance(f, MediaFrame)]
+    assert hub.frames()[0].order > first.order + 1
+    nxt = await slow.next()
+    assert isinstance(nxt, MediaFrame)
+    assert nxt.keyframe
+    assert nxt is hub.latest_keyframe_frame
+    assert nxt.order == 150
+    assert slow.skipped == 150 - 26
+    assert hub.stats().skips == 1
+    rest = [f for f in await drain_frames(slow) if isinstance(f, MediaFrame)]
+    assert [f.order for f in rest] == list(range(151, 175))
+    # Memory stays bounded: the GOP cache plus max_lag, however far the viewers lag.
+    assert len(hub.frames()) <= 25 + 25 + 1
+    assert [f.order for f in got] == list(range(25, 175))
+    assert patient.skipped == 0
+
+
+async def test_a_new_epoch_sends_its_init_then_frames_from_its_keyframe() -> None:
+    description, units = stream(60)
+    source = ScriptedSource(description)
+    hub = Hub("cam", source)
+    viewer = hub.frame_viewer(max_lag=60)
+    feed(hub, units[:40])
+    items = await drain_frames(viewer)
+    source.description = replace(description, generation=1)
+    later = [replace(u, generation=1, timestamp=(40 + i) * FRAME) for i, u in enumerate(units[:20])]
+    feed(hub, later)
+    items += await drain_frames(viewer)
+    kinds = [item.number if isinstance(item, Epoch) else "f" for item in items]
+    assert kinds.count(0) == 1
+    switch = kinds.index(1)
+    assert switch == 16  # epoch 0's init, its frames from keyframe 25 on, epoch 1's init
+    after = [i for i in items[switch + 1 :] if isinstance(i, MediaFrame)]
+    assert len(after) == 20
+    assert after[0].keyframe
+    assert all(f.epoch.number == 1 for f in after)
+    # The new epoch's timeline starts at 0; frame numbers run on without a jump.
+    assert after[0].decode_time == 0
+    assert frame_boxes(after[0])[1].child("mfhd").field(">I", 4)[0] == 41
+    assert [f.order for f in after] == list(range(40, 60))

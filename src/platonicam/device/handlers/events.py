@@ -1,9 +1,11 @@
-"""Event service (``tev``) and WS-BaseNotification (``wsnt``) handlers: PullPoint
-and Profile M event brokers.
+"""Event service (``tev``) and WS-BaseNotification (``wsnt``) handlers: PullPoint,
+push (``wsnt:Subscribe``) and Profile M event brokers.
 
-A subscription's address is ``/onvif/pullpoint/<id>``: PullMessages, Renew,
-Unsubscribe and SetSynchronizationPoint find it by the path they were posted
-to, or by ``wsa:To`` for clients that post them to the event service address.
+A subscription's address is ``/onvif/pullpoint/<id>``, pulled or pushed alike:
+PullMessages, Renew, Unsubscribe and SetSynchronizationPoint find it by the
+path they were posted to, or by ``wsa:To`` for clients that post them to the
+event service address. Subscribe's pushes are delivered by
+:mod:`platonicam.device.push`; a push subscription cannot be pulled.
 
 AddEventBroker, GetEventBrokers and DeleteEventBroker configure the MQTT
 brokers the device publishes its events to (:mod:`platonicam.device.broker`);
@@ -22,6 +24,7 @@ from platonicam.device.events import TOPIC_EXPRESSION_DIALECTS, PullPoint, Topic
 from platonicam.device.faults import DeviceFault, invalid_args
 from platonicam.device.handlers.base import Registry, Request, optional_arg, require_child
 from platonicam.device.paths import PULLPOINT_PREFIX
+from platonicam.device.push import check_consumer
 from platonicam.device.security import AccessClass
 from platonicam.onvif.models.events import (
     EventBroker,
@@ -30,8 +33,10 @@ from platonicam.onvif.models.events import (
     PullMessagesResult,
     RenewResult,
     SubscriptionReference,
+    format_event_time,
 )
-from platonicam.onvif.soap.namespaces import TEV, WSNT
+from platonicam.onvif.soap.build import sub
+from platonicam.onvif.soap.namespaces import TEV, WSA, WSNT
 from platonicam.onvif.soap.xmlread import child, duration_at, int_at, text
 
 registry = Registry(TEV)
@@ -98,9 +103,36 @@ async def create_pull_point_subscription(request: Request, payload: Element) -> 
     ).to_xml()
 
 
+@notification.op("Subscribe", AccessClass.READ_MEDIA)
+async def subscribe(request: Request, payload: Element) -> Element:
+    address = text(payload, "ConsumerReference", "Address")
+    if not address:
+        raise invalid_args("Subscribe needs ConsumerReference/Address")
+    consumer = check_consumer(address)
+    expression = child(payload, "Filter", "TopicExpression")
+    topic_filter = None
+    if expression is not None and (expression.text or "").strip():
+        topic_filter = TopicFilter.parse(expression.text or "", expression.nsmap)
+    subscription = request.device.events.subscribe(
+        topic_filter, text(payload, "InitialTerminationTime"), consumer=consumer
+    )
+    request.device.push.start(subscription)
+    response = notification.response("Subscribe")
+    reference = sub(response, WSNT, "SubscriptionReference")
+    sub(reference, WSA, "Address", request.url(PULLPOINT_PREFIX + subscription.id))
+    sub(response, WSNT, "CurrentTime", format_event_time(request.device.device_time()))
+    sub(response, WSNT, "TerminationTime", format_event_time(subscription.termination))
+    return response
+
+
 @registry.op("PullMessages", AccessClass.READ_MEDIA)
 async def pull_messages(request: Request, payload: Element) -> Element:
     subscription = _subscription(request)
+    if subscription.consumer is not None:
+        raise DeviceFault(
+            f"subscription {subscription.id!r} pushes its messages: it cannot be pulled",
+            subcodes=("InvalidArgVal",),
+        )
     timeout = duration_at(payload, "Timeout") or timedelta(seconds=10)
     limit = int_at(payload, "MessageLimit") or 100
     messages = await request.device.events.pull(subscription, timeout, limit)

@@ -18,7 +18,11 @@ Routes, under ``/api/cameras/{camera_id}``:
   cold start the first playlist waits until three segments are complete (plain
   players, Chromium's native HLS among them, refuse fewer);
 - ``GET /hls/init.mp4`` (current epoch), ``/hls/init-E.mp4``, ``/hls/sE-M.m4s``
-  (segments), ``/hls/pE-M.I.m4s`` (parts): served from memory, immutable;
+  (segments), ``/hls/pE-M.I.m4s`` (parts): served from memory, immutable.
+  The HLS routes are declared here (for the OpenAPI document and the
+  requests the fast path leaves alone), but a well-formed ``GET`` is answered
+  before FastAPI routes it, by :mod:`platonicam.service.hls_app`; both call
+  :mod:`platonicam.service.hls_answers`, so they answer alike;
 - ``WS /mse``: the MSE protocol of :mod:`platonicam.media.mse`;
 - ``GET /stream/snapshot.jpg``: the newest keyframe as JPEG, from the stream
   (the ONVIF snapshot proxy stays at ``/snapshot.jpg``).
@@ -29,9 +33,7 @@ And the watch page at ``/`` and ``/watch``, its files under ``/static/``.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import logging
-import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Annotated, Final
@@ -43,23 +45,24 @@ from starlette.websockets import WebSocketDisconnect
 
 from platonicam.config import Settings
 from platonicam.errors import PlatonicamError
-from platonicam.media import hls
 from platonicam.media.errors import MediaError
 from platonicam.media.gateway import Feed, Gateway
-from platonicam.media.hub import Hub
 from platonicam.media.ingest import Ingest
 from platonicam.media.mse import stream_mse
 from platonicam.media.snapshot import SnapshotError
-from platonicam.media.tokens import MediaTokenError, MediaTokens
+from platonicam.media.tokens import MediaTokens
 from platonicam.onvif.errors import OnvifError
 from platonicam.rtsp.client import RtspCredentials
-from platonicam.service.auth import InvalidToken
+from platonicam.service import hls_answers
 from platonicam.service.cameras import main_profile
-from platonicam.service.deps import Context, ServiceContext, bearer, may_use_camera
-from platonicam.service.errors import PermissionDenied, Problem
+from platonicam.service.deps import Context, ServiceContext, bearer
+from platonicam.service.errors import Problem
+from platonicam.service.hls_answers import READY_TIMEOUT, MediaAccess, Reply, Viewer
+from platonicam.service.hls_answers import authorize as _authorize
+from platonicam.service.restream import rtsp_url
 from platonicam.store.secrets import JWT_SECRET_FILE, generate_token_secret, read_or_create_secret
 
-__all__ = ["MediaAccess", "media_gateway", "pages", "router"]
+__all__ = ["READY_TIMEOUT", "MediaAccess", "media_gateway", "pages", "router"]
 
 log = logging.getLogger(__name__)
 
@@ -70,14 +73,6 @@ _STATIC_TYPES: Final = {
     "player.js": "text/javascript; charset=utf-8",
     "app.css": "text/css; charset=utf-8",
 }
-PLAYLIST_TYPE: Final = "application/vnd.apple.mpegurl"
-#: Seconds a playlist request waits for the stream's first part.
-READY_TIMEOUT: Final = 15.0
-#: Complete segments a playlist lists before it is first answered (see ``_first_segments``).
-START_SEGMENTS: Final = 3
-_PART_NAME: Final = re.compile(r"^p(\d{1,9})-(\d{1,12})\.(\d{1,6})\.m4s$")
-_SEGMENT_NAME: Final = re.compile(r"^s(\d{1,9})-(\d{1,12})\.m4s$")
-_INIT_NAME: Final = re.compile(r"^init(?:-(\d{1,9}))?\.mp4$")
 
 router = APIRouter(prefix="/api/cameras/{camera_id}", tags=["streams"])
 pages = APIRouter(tags=["web"], include_in_schema=False)
@@ -91,14 +86,6 @@ def _media_secret(settings: Settings) -> bytes:
     if settings.auth.secret is not None:
         return settings.auth.secret.get_secret_value().encode("utf-8")
     return read_or_create_secret(settings.data_dir / JWT_SECRET_FILE, generate_token_secret)
-
-
-class MediaAccess:
-    """The gateway and the media tokens, as the lifespan built them."""
-
-    def __init__(self, gateway: Gateway, tokens: MediaTokens) -> None:
-        self.gateway = gateway
-        self.tokens = tokens
 
 
 @contextlib.asynccontextmanager
@@ -136,30 +123,6 @@ async def get_access(request: Request) -> MediaAccess:
 Access = Annotated[MediaAccess, Depends(get_access)]
 
 
-async def _authorize(
-    context: ServiceContext,
-    access: MediaAccess,
-    camera_id: str,
-    media_token: str | None,
-    session_token: str | None,
-) -> str:
-    """The user allowed to read ``camera_id``'s media; :class:`InvalidToken` (401) or
-    :class:`PermissionDenied` (403) otherwise."""
-    if media_token:
-        try:
-            return access.tokens.verify(media_token, camera_id).user
-        except MediaTokenError as exc:
-            raise InvalidToken(str(exc)) from None
-    if not session_token:
-        raise InvalidToken(
-            "media needs ?token= (from GET /api/cameras/{id}/stream) or a bearer token"
-        )
-    user = await context.tokens.user_for_access(session_token)
-    if not may_use_camera(user, camera_id):
-        raise PermissionDenied(f"user {user.name!r} has no grant for camera {camera_id!r}")
-    return user.name
-
-
 async def media_user(
     camera_id: str,
     context: Context,
@@ -177,12 +140,19 @@ def _problem(status: int, code: str, title: str, detail: str) -> Response:
     return Problem(status, code, title, detail).response()
 
 
-async def _hub(access: MediaAccess, camera_id: str, request: Request, user: str) -> Hub:
-    hub = await access.gateway.hub(camera_id)
+def _viewer(request: Request, user: str) -> Viewer:
     client = request.client.host if request.client else "?"
-    key = hashlib.sha256(f"{user}|{client}|{request.headers.get('user-agent', '')}".encode())
-    access.gateway.touch(camera_id, key.hexdigest()[:16])
-    return hub
+    return Viewer(user, client, request.headers.get("user-agent", ""))
+
+
+def _respond(answer: Reply | Problem) -> Response:
+    if isinstance(answer, Problem):
+        return answer.response()
+    return Response(
+        answer.body,
+        media_type=answer.content_type,
+        headers={"Cache-Control": answer.cache_control},
+    )
 
 
 # -- the list of ways to watch -----------------------------------------------------------
@@ -207,6 +177,7 @@ class StreamOut(BaseModel):
     mse: str
     snapshot: str
     stats: str
+    #: The RTSP restream (``platonicam.service.restream``); None when the service serves none.
     rtsp: str | None = None
 
 
@@ -257,6 +228,7 @@ async def list_streams(
         mse=f"{ws_base}/mse{query}",
         snapshot=f"{base}/stream/snapshot.jpg{query}",
         stats=f"{base}/stream/stats{query}",
+        rtsp=rtsp_url(request, camera_id, token),
     )
 
 
@@ -276,7 +248,8 @@ async def stream_snapshot(
     request: Request, context: Context, access: Access, user: MediaUser, camera_id: str
 ) -> Response:
     """The newest keyframe of the live stream as JPEG (decoded on request, cached a second)."""
-    hub = await _hub(access, camera_id, request, user)
+    hub = await access.gateway.hub(camera_id)
+    access.gateway.touch(camera_id, _viewer(request, user).key)
     try:
         await hub.wait_ready(READY_TIMEOUT)
         jpeg = await access.gateway.snapshot(camera_id)
@@ -286,49 +259,13 @@ async def stream_snapshot(
 
 
 # -- HLS ------------------------------------------------------------------------------------
-
-
-async def _ready_hub(
-    access: MediaAccess, camera_id: str, request: Request, user: str
-) -> Hub | Response:
-    try:
-        hub = await _hub(access, camera_id, request, user)
-        await hub.wait_ready(READY_TIMEOUT)
-    except TimeoutError:
-        return _problem(
-            503, "stream_unavailable", "The stream is not live", "no video arrived in time"
-        )
-    except (MediaError, OnvifError) as exc:
-        return _problem(503, "stream_unavailable", "The stream is not live", str(exc))
-    return hub
-
-
-async def _first_segments(hub: Hub) -> None:
-    """On a cold start, wait (bounded) until the window holds :data:`START_SEGMENTS`
-    complete segments. Plain players start three target durations from the end (RFC
-    8216 6.3.3) and refuse a live playlist with fewer: Chromium's native HLS fails to
-    parse one with one or two. LL-HLS clients lose nothing: a warm hub answers at once."""
-    while True:
-        playlist = hub.playlist
-        assert playlist is not None
-        complete = [segment for segment in playlist.segments if segment.complete]
-        if len(complete) >= START_SEGMENTS or hub.closed:
-            return
-        try:
-            await hub.wait_for(playlist.next_part[0], None, playlist.block_timeout)
-        except TimeoutError:
-            return
-
-
-def _playlist_query(access: MediaAccess, camera_id: str, user: str, token: str | None) -> str:
-    # Players do not carry the playlist's query over to the URIs inside it.
-    return f"?token={token or access.tokens.issue(camera_id, user)}"
+# A well-formed GET never reaches these: platonicam.service.hls_app answers it first, with the
+# same hls_answers. They document the routes and answer what the fast path passes on.
 
 
 @router.get("/hls/index.m3u8", response_class=Response)
 async def hls_playlist(
     request: Request,
-    context: Context,
     access: Access,
     user: MediaUser,
     camera_id: str,
@@ -338,85 +275,27 @@ async def hls_playlist(
 ) -> Response:
     """The Low-Latency HLS media playlist; with ``_HLS_msn``/``_HLS_part`` it is held
     until that part exists (400 when too far ahead, 503 after three target durations)."""
-    ready = await _ready_hub(access, camera_id, request, user)
-    if isinstance(ready, Response):
-        return ready
-    hub = ready
-    cache = hls.PLAYLIST_CACHE_CONTROL
-    if msn is not None or part is not None:
-        playlist = hub.playlist
-        assert playlist is not None
-        try:
-            decision = await hub.wait_for(msn, part, playlist.block_timeout)
-        except TimeoutError:
-            decision = hls.ReloadDecision.WAIT
-        if decision is hls.ReloadDecision.BAD_REQUEST:
-            return _problem(
-                400, "bad_delivery_directive", "Bad request", f"_HLS_msn={msn} _HLS_part={part}"
-            )
-        if decision is hls.ReloadDecision.WAIT:
-            return _problem(503, "stream_unavailable", "Not produced in time", "try again")
-        cache = hls.BLOCKED_PLAYLIST_CACHE_CONTROL
-    else:
-        await _first_segments(hub)
-    text = hub.render(_playlist_query(access, camera_id, user, token))
-    return Response(text, media_type=PLAYLIST_TYPE, headers={"Cache-Control": cache})
+    viewer = _viewer(request, user)
+    return _respond(await hls_answers.playlist(access, camera_id, viewer, token, msn, part))
 
 
 @router.get("/hls/master.m3u8", response_class=Response)
 async def hls_multivariant(
-    request: Request,
-    context: Context,
-    access: Access,
-    user: MediaUser,
-    camera_id: str,
-    token: str | None = None,
+    request: Request, access: Access, user: MediaUser, camera_id: str, token: str | None = None
 ) -> Response:
     """A multivariant playlist naming the LL-HLS playlist with its CODECS and RESOLUTION
     (players that sniff nothing, Chromium's native HLS among them, need them)."""
-    ready = await _ready_hub(access, camera_id, request, user)
-    if isinstance(ready, Response):
-        return ready
-    epoch = ready.epoch
-    assert epoch is not None
-    description = epoch.description
-    bandwidth = max(1, description.bitrate_kbps or 0) * 1000
-    stats = access.gateway.stats(camera_id)
-    bandwidth = max(bandwidth, round(stats.bitrate_bps * 1.5), 500_000)
-    codecs = epoch.mime.split('codecs="', 1)[1].rstrip('"')
-    variant = hls.Variant(
-        "index.m3u8",
-        bandwidth,
-        codecs,
-        epoch.width,
-        epoch.height,
-        description.fps or None,
-    )
-    text = hls.render_multivariant([variant], query=_playlist_query(access, camera_id, user, token))
-    return Response(
-        text, media_type=PLAYLIST_TYPE, headers={"Cache-Control": hls.PLAYLIST_CACHE_CONTROL}
-    )
+    viewer = _viewer(request, user)
+    return _respond(await hls_answers.multivariant(access, camera_id, viewer, token))
 
 
 @router.get("/hls/plain.m3u8", response_class=Response)
 async def hls_plain_playlist(
-    request: Request,
-    context: Context,
-    access: Access,
-    user: MediaUser,
-    camera_id: str,
-    token: str | None = None,
+    request: Request, access: Access, user: MediaUser, camera_id: str, token: str | None = None
 ) -> Response:
     """A plain HLS media playlist (complete segments only), for players without LL-HLS."""
-    ready = await _ready_hub(access, camera_id, request, user)
-    if isinstance(ready, Response):
-        return ready
-    hub = ready
-    await _first_segments(hub)
-    text = hub.render(_playlist_query(access, camera_id, user, token), legacy=True)
-    return Response(
-        text, media_type=PLAYLIST_TYPE, headers={"Cache-Control": hls.PLAYLIST_CACHE_CONTROL}
-    )
+    viewer = _viewer(request, user)
+    return _respond(await hls_answers.plain_playlist(access, camera_id, viewer, token))
 
 
 @router.get("/hls/{name}", response_class=Response)
@@ -424,43 +303,7 @@ async def hls_media(
     request: Request, access: Access, user: MediaUser, camera_id: str, name: str
 ) -> Response:
     """The init segment, a segment or a part, from memory (404 once it left the window)."""
-    hub = access.gateway.opened(camera_id)
-    if hub is None:
-        ready = await _ready_hub(access, camera_id, request, user)
-        if isinstance(ready, Response):
-            return ready
-        hub = ready
-    else:
-        access.gateway.touch(camera_id)
-    gone = _problem(404, "not_found", "Not found", f"{name} is not (or no longer) available")
-    if (match := _INIT_NAME.match(name)) is not None:
-        epoch = hub.epoch if match[1] is None else hub.epoch_by_number(int(match[1]))
-        if epoch is None:
-            return gone
-        cache = hls.INIT_CACHE_CONTROL if match[1] is None else hls.MEDIA_CACHE_CONTROL
-        return Response(epoch.init, media_type="video/mp4", headers={"Cache-Control": cache})
-    data: bytes | None = None
-    if (match := _PART_NAME.match(name)) is not None:
-        found = hub.part(int(match[1]), int(match[2]), int(match[3]))
-        if found is None and hub.epoch is not None and int(match[1]) == hub.epoch.number:
-            # A preload hint names the next part before it exists: hold until it does.
-            with contextlib.suppress(TimeoutError):
-                await hub.wait_for(int(match[2]), int(match[3]), hls_part_timeout(hub))
-            found = hub.part(int(match[1]), int(match[2]), int(match[3]))
-        data = found.data if found is not None else None
-    elif (match := _SEGMENT_NAME.match(name)) is not None:
-        data = hub.segment(int(match[1]), int(match[2]))
-    if data is None:
-        return gone
-    hub.bytes_sent += len(data)
-    return Response(
-        data, media_type="video/mp4", headers={"Cache-Control": hls.MEDIA_CACHE_CONTROL}
-    )
-
-
-def hls_part_timeout(hub: Hub) -> float:
-    playlist = hub.playlist
-    return playlist.block_timeout if playlist is not None else READY_TIMEOUT
+    return _respond(await hls_answers.media_file(access, camera_id, _viewer(request, user), name))
 
 
 # -- MSE -------------------------------------------------------------------------------------

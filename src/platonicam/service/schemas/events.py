@@ -62,15 +62,19 @@ class EventPageOut(ApiModel):
 
 
 class EventStatusOut(ApiModel):
-    """A camera's PullPoint subscription: ``state`` is ``starting``, ``subscribed``,
-    ``renewing``, ``retrying``, ``failed`` or ``stopped``; counters since the service
-    started; ``terminationTime`` on the camera's clock."""
+    """A camera's event subscription: ``state`` is ``starting``, ``subscribed``,
+    ``renewing``, ``retrying``, ``failed`` or ``stopped``; ``mode`` is ``pullpoint``
+    or ``push`` (``null`` until chosen); counters since the service started
+    (``pulls`` for PullPoint, ``notifies`` for push); ``terminationTime`` on the
+    camera's clock."""
 
     camera_id: str
     state: str
+    mode: str | None = None
     subscriptions: int
     renewals: int
     pulls: int
+    notifies: int = 0
     events: int
     duplicates: int
     malformed: int
@@ -84,9 +88,11 @@ class EventStatusOut(ApiModel):
         return cls(
             camera_id=status.camera_id,
             state=status.state.value,
+            mode=status.mode,
             subscriptions=status.subscriptions,
             renewals=status.renewals,
             pulls=status.pulls,
+            notifies=status.notifies,
             events=status.events,
             duplicates=status.duplicates,
             malformed=status.malformed,

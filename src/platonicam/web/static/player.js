@@ -1,14 +1,39 @@
 // PlatoniCam players: MSE over WebSocket, and HLS (native) as the fallback. No build step.
 //
-// MSE protocol (see platonicam/media/mse.py): a JSON text message {"type":"init","mime":...},
-// then the init segment (binary); then for each part a JSON {"type":"part","stamp":...}
-// followed by the part's fMP4 fragment (binary). The SourceBuffer runs in "sequence" mode,
-// so a new epoch or a skip forward simply continues the timeline.
+// MSE protocol (specified in platonicam/media/mse.py): a JSON text message
+// {"type":"init","mime":...}, then the init segment (binary); then one binary message per
+// frame: prft + moof + mdat, appended as it is. The SourceBuffer runs in "sequence" mode,
+// so a new epoch, a skip forward or a gap simply continues the timeline.
 //
-// Latency: each part's JSON carries the capture time ("stamp", Unix seconds) of its first
-// frame. When the part is appended we note where it landed on the media timeline; at the
-// playhead, latency = now - (stamp + (currentTime - partStart)).
+// Latency: each frame's prft carries its capture time (NTP format). When the frame is
+// appended we note where it landed on the media timeline; at the playhead,
+// latency = now - (stamp + (currentTime - frameStart)).
 "use strict";
+
+const PRFT = 0x70726674; // "prft"
+const MOOF = 0x6d6f6f66; // "moof"
+const MFHD = 0x6d666864; // "mfhd"
+const NTP_UNIX_OFFSET = 2208988800; // seconds from 1900-01-01 to 1970-01-01
+const TWO_32 = 4294967296;
+
+// The capture stamp (Unix seconds) and mfhd sequence number of a frame message, or null
+// for anything else (an init segment).
+function readFrame(buffer) {
+  if (buffer.byteLength < 32 + 24) return null;
+  const view = new DataView(buffer);
+  if (view.getUint32(4) !== PRFT) return null;
+  const size = view.getUint32(0);
+  // prft: header 8, version and flags 4, reference_track_ID 4, then NTP seconds, fraction.
+  let seconds = view.getUint32(16) - NTP_UNIX_OFFSET;
+  if (seconds < 0) seconds += TWO_32; // NTP era 1 (after February 2036)
+  const stamp = seconds + view.getUint32(20) / TWO_32;
+  let sequence = null;
+  if (size + 24 <= buffer.byteLength && view.getUint32(size + 4) === MOOF
+      && view.getUint32(size + 12) === MFHD) {
+    sequence = view.getUint32(size + 20); // moof header 8, mfhd header 8, version/flags 4
+  }
+  return { stamp, sequence };
+}
 
 class MsePlayer {
   constructor(video, url, events) {
@@ -16,14 +41,13 @@ class MsePlayer {
     this.url = url;
     this.events = events; // {onStatus(text), onError(text), onCodec(mime)}
     this.queue = []; // [{data, stamp}] waiting for the SourceBuffer
-    this.parts = []; // [{start, end, stamp}] on the media timeline
-    this.pendingStamp = null;
+    this.frames = []; // [{start, end, stamp}] on the media timeline
     this.sourceBuffer = null;
     this.mediaSource = null;
     this.ws = null;
     this.closed = false;
-    this.skippedParts = 0;
-    this.lastOrder = null;
+    this.skippedParts = 0; // times the server skipped this viewer forward to a keyframe
+    this.lastSequence = null;
   }
 
   start() {
@@ -53,11 +77,17 @@ class MsePlayer {
     if (typeof event.data === "string") {
       const message = JSON.parse(event.data);
       if (message.type === "init") this.onInit(message);
-      else if (message.type === "part") this.onPart(message);
       return;
     }
-    this.queue.push({ data: event.data, stamp: this.pendingStamp });
-    this.pendingStamp = null;
+    const frame = readFrame(event.data);
+    if (frame && frame.sequence !== null) {
+      // Frame numbers run on across epochs: a jump means frames were skipped.
+      if (this.lastSequence !== null && frame.sequence > this.lastSequence + 1) {
+        this.skippedParts += 1;
+      }
+      this.lastSequence = frame.sequence;
+    }
+    this.queue.push({ data: event.data, stamp: frame ? frame.stamp : null });
     this.pump();
   }
 
@@ -87,14 +117,6 @@ class MsePlayer {
     this.video.play().catch(() => { /* autoplay waits for data */ });
   }
 
-  onPart(message) {
-    this.pendingStamp = message.stamp;
-    if (this.lastOrder !== null && message.independent && message.msn > this.lastOrder + 1) {
-      this.skippedParts += 1;
-    }
-    this.lastOrder = message.msn;
-  }
-
   pump() {
     const buffer = this.sourceBuffer;
     if (!buffer || buffer.updating || this.queue.length === 0) return;
@@ -122,8 +144,8 @@ class MsePlayer {
     const appended = this.appending;
     this.appending = null;
     if (appended && appended.stamp !== null && appended.stamp !== undefined) {
-      this.parts.push({ start: this.appendStart, end: this.bufferedEnd(), stamp: appended.stamp });
-      if (this.parts.length > 600) this.parts.splice(0, this.parts.length - 600);
+      this.frames.push({ start: this.appendStart, end: this.bufferedEnd(), stamp: appended.stamp });
+      if (this.frames.length > 900) this.frames.splice(0, this.frames.length - 900);
     }
     this.chaseLiveEdge();
     if (!this.trim(false)) this.pump();
@@ -152,10 +174,10 @@ class MsePlayer {
 
   latency() {
     const t = this.video.currentTime;
-    for (let i = this.parts.length - 1; i >= 0; i--) {
-      const part = this.parts[i];
-      if (part.start <= t && t < part.end + 0.05) {
-        return Date.now() / 1000 - (part.stamp + (t - part.start));
+    for (let i = this.frames.length - 1; i >= 0; i--) {
+      const frame = this.frames[i];
+      if (frame.start <= t && t < frame.end + 0.05) {
+        return Date.now() / 1000 - (frame.stamp + (t - frame.start));
       }
     }
     return null;

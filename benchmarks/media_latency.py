@@ -3,8 +3,11 @@
 ::
 
     .venv/bin/python benchmarks/media_latency.py --quick   # under 2 minutes
-    .venv/bin/python benchmarks/media_latency.py           # the full run, about 8 minutes
+    .venv/bin/python benchmarks/media_latency.py           # the warm run, about 4 minutes
     .venv/bin/python benchmarks/media_latency.py --gops 4 --mse-viewers 1 50
+    .venv/bin/python benchmarks/media_latency.py --sections cold           # cold start, ~4 min
+    .venv/bin/python benchmarks/media_latency.py --codecs h265             # H.265 warm rows
+    .venv/bin/python benchmarks/media_latency.py --hls-viewers 1 50 200 500
 
 Per GOP length (1 s and 4 s), three processes on 127.0.0.1 and nothing else:
 
@@ -37,7 +40,44 @@ What is measured, with the gateway's hub and ffmpeg already running (warm):
 4. memory per viewer: RSS growth divided by N.
 
 The viewers run in this process; with two cores they compete with the gateway
-and the device, and the table says so when this process was the busier one.
+and the device. Each load row says what limited it: the gateway's one core
+(it is one asyncio process), the viewers' process, or the machine's cores
+(``/proc/stat``: all of them busy while the gateway had less than a core).
+
+**Cold start** (``--sections cold``, not in the default run: about 4 minutes).
+A second gateway, started with ``PLATONICAM_MEDIA__IDLE_TIMEOUT=1`` so it
+disconnects the camera a second after its last viewer left, and nothing open:
+each trial waits until ``/stream/stats`` says ``idle``. Per trial, four rows at
+the same point of the GOP (trial *i* of *n* starts ``(i + 0.5) / n`` of a GOP
+after one of the device's keyframes, known from the previous trial's stamps,
+so the keyframe wait is spread evenly, not left to the reaper's rhythm):
+
+* ``camera``: the camera alone, as the gateway opens it, from this process:
+  ``GetProfiles`` + ``GetStreamUri`` on a connected ONVIF client, then
+  :class:`~platonicam.rtsp.client.RtspClient` (``OPTIONS`` ... ``PLAY``, the
+  metadata track too) until its first access unit;
+* ``mse``: WebSocket open to the first keyframe message;
+* ``ll-hls``: ``index.m3u8`` (which a cold gateway holds until three segments
+  are complete, ``START_SEGMENTS``) to the end of ``init.mp4`` and the newest
+  independent part;
+* ``ffmpeg-hls``: starting ``ffmpeg`` (same command) to the end of fetching
+  its first segment, polling for its playlist every 10 ms.
+
+Each trial's first keyframe carries the device's send time (latency SEI: the
+``prft`` of the MSE message, the first segment's first frame), so the total
+splits exactly into *to keyframe* (the request until the device sent the
+first keyframe: handshakes plus the wait for the GOP) and *after keyframe*
+(depacketizing, muxing, holding, delivering). ``vs camera`` is the median
+over trials of (row - the camera alone at the same point of the GOP).
+
+**H.265** (``--codecs h264 h265``): the device's main encoder is switched to
+H.265 (Main) through Media2 (``SetVideoEncoderConfiguration`` with encoding
+``H265``: the gateway streams a camera's first profile), and the warm first
+bytes and latency rows are measured for MSE (Chromium plays no H.265 through
+MSE, but the WebSocket serves it), LL-HLS and ffmpeg-HLS. Load rows are
+measured for H.264 only. ``--h265-size`` picks a smaller picture if the
+one-off encode of the device's loop is too slow.
+
 Everything is bounded: fixed windows per row and ``--limit`` for the run.
 """
 
@@ -48,6 +88,7 @@ import asyncio
 import contextlib
 import dataclasses
 import json
+import math
 import os
 import re
 import shutil
@@ -67,8 +108,13 @@ import websockets
 
 from _device_process import PASSWORD, USERNAME, DeviceProcess
 from platonicam.onvif.client import OnvifClient
+from platonicam.onvif.models.common import Resolution
+from platonicam.onvif.models.media import VideoEncoding
+from platonicam.rtsp.client import RtspClient
+from platonicam.rtsp.errors import RtspError
 from platonicam.rtsp.sei import parse_latency_sei
-from platonicam.rtsp.stream import VideoCodec
+from platonicam.rtsp.stream import AccessUnit, VideoCodec
+from platonicam.service.cameras import main_profile
 
 ENCODER = "VideoEncoder_1_main"
 RTSP_PATH = "/profile/Profile_1_main"
@@ -82,6 +128,11 @@ _MAP = re.compile(r'#EXT-X-MAP:URI="([^"?]+)')
 _SERVING = re.compile(r"port (\d+)")
 _TICKS = os.sysconf("SC_CLK_TCK")
 _NTP_UNIX_OFFSET = 2_208_988_800  # prft: seconds from 1900 to 1970
+CODECS: dict[str, VideoCodec] = {"h264": VideoCodec.H264, "h265": VideoCodec.H265}
+#: The cold-start gateway's ``[media] idle_timeout``: it lets go of the camera this
+#: many seconds after the last viewer left (its reaper looks once a second).
+COLD_IDLE_TIMEOUT = 1.0
+COLD_ROWS = ("camera", "mse", "ll-hls", "ffmpeg-hls")
 
 # Targets of issue 5, "Benchmarks".
 TARGET_FIRST = {"mse": 0.1, "ll-hls": 0.3}
@@ -111,6 +162,13 @@ def own_cpu() -> float:
     return time.process_time()
 
 
+def machine_jiffies() -> tuple[int, int]:
+    """(busy, total) clock ticks of all CPUs together since boot, from ``/proc/stat``."""
+    fields = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    idle = fields[3] + fields[4]  # idle, iowait
+    return sum(fields) - idle, sum(fields)
+
+
 # --------------------------------------------------------------------------- stream parsing
 
 
@@ -132,11 +190,11 @@ def _boxes(data: bytes) -> Iterator[tuple[bytes, bytes]]:
         pos += size
 
 
-def fmp4_stamps(fragment: bytes) -> list[float]:
+def fmp4_stamps(fragment: bytes, codec: VideoCodec = VideoCodec.H264) -> list[float]:
     """The latency SEI stamps (Unix seconds) of the frames in an fMP4 fragment, in order.
 
-    The ``mdat`` holds the samples as 4-byte length-prefixed NAL units (avcC
-    with ``lengthSizeMinusOne`` 3, what :mod:`platonicam.media.fmp4` writes);
+    The ``mdat`` holds the samples as 4-byte length-prefixed NAL units (avcC or
+    hvcC with ``lengthSizeMinusOne`` 3, what :mod:`platonicam.media.fmp4` writes);
     the device puts one latency SEI in every access unit, so one stamp is one frame.
     """
     stamps: list[float] = []
@@ -148,10 +206,10 @@ def fmp4_stamps(fragment: bytes) -> list[float]:
             size = int.from_bytes(payload[pos : pos + 4], "big")
             nal = payload[pos + 4 : pos + 4 + size]
             pos += 4 + size
-            if nal and nal[0] & 0x1F == 6:
-                stamp = parse_latency_sei(nal, VideoCodec.H264)
-                if stamp is not None:
-                    stamps.append(stamp)
+            # parse_latency_sei looks at the NAL type first: other units cost little.
+            stamp = parse_latency_sei(nal, codec)
+            if stamp is not None:
+                stamps.append(stamp)
     return stamps
 
 
@@ -180,8 +238,8 @@ def mse_frame(message: str | bytes) -> tuple[float, bool] | None:
     return stamp, keyframe
 
 
-def ts_stamps(segment: bytes) -> list[float]:
-    """The latency SEI stamps of the H.264 frames in an MPEG-TS segment (ffmpeg's HLS).
+def ts_stamps(segment: bytes, codec: VideoCodec = VideoCodec.H264) -> list[float]:
+    """The latency SEI stamps of the video frames in an MPEG-TS segment (ffmpeg's HLS).
 
     The video PID is the one whose PES packets carry stream id 0xE0; its
     payloads (PES headers removed) are the Annex B byte stream, split at start codes.
@@ -209,22 +267,42 @@ def ts_stamps(segment: bytes) -> list[float]:
         stream += payload
     stamps: list[float] = []
     for nal in re.split(rb"\x00\x00\x01", bytes(stream)):
-        if nal and nal[0] & 0x1F == 6:
-            stamp = parse_latency_sei(nal.rstrip(b"\x00"), VideoCodec.H264)
-            if stamp is not None:
-                stamps.append(stamp)
+        stamp = parse_latency_sei(nal.rstrip(b"\x00"), codec)
+        if stamp is not None:
+            stamps.append(stamp)
     return stamps
+
+
+def unit_stamp(unit: AccessUnit, codec: VideoCodec) -> float:
+    """The latency SEI stamp of an access unit (``RuntimeError`` when it has none)."""
+    for nal in unit.nal_units:
+        stamp = parse_latency_sei(nal, codec)
+        if stamp is not None:
+            return stamp
+    raise RuntimeError("the access unit carries no latency SEI")
+
+
+def next_phase(now: float, keyframe: float, gop: float, phase: float) -> float:
+    """The first time at or after ``now`` that lies ``phase`` seconds after a keyframe,
+    the device's keyframes being ``gop`` seconds apart with one at ``keyframe``."""
+    return keyframe + math.ceil((now - keyframe - phase) / gop) * gop + phase
 
 
 # --------------------------------------------------------------------------- processes
 
 
 class Service:
-    """``platonicam serve --port 0`` in its own process; ``password`` is the first admin's."""
+    """``platonicam serve --port 0`` in its own process; ``password`` is the first admin's.
 
-    def __init__(self, data_dir: Path, profile_to: Path | None = None) -> None:
+    ``env``: variables added to its environment (settings such as
+    ``PLATONICAM_MEDIA__IDLE_TIMEOUT``)."""
+
+    def __init__(
+        self, data_dir: Path, profile_to: Path | None = None, env: dict[str, str] | None = None
+    ) -> None:
         self.data_dir = data_dir
         self.profile_to = profile_to
+        self.env = env or {}
         self.process: subprocess.Popen[str] | None = None
         self.base = ""
         self.password = ""
@@ -238,6 +316,7 @@ class Service:
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             text=True,
+            env={**os.environ, **self.env},
         )
         assert self.process.stdout is not None
         deadline = time.monotonic() + timeout
@@ -277,7 +356,11 @@ class FfmpegHls:
         self.base = ""
 
     def start(self) -> None:
-        self.folder.mkdir(parents=True)
+        self.start_server()
+        self.start_ffmpeg()
+
+    def start_ffmpeg(self) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
         self.ffmpeg = subprocess.Popen(
             [
                 "ffmpeg",
@@ -306,6 +389,16 @@ class FfmpegHls:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
+
+    def stop_ffmpeg(self) -> None:
+        """Stop ffmpeg and delete what it wrote (the next start begins at ``out0.ts``)."""
+        _stop(self.ffmpeg)
+        self.ffmpeg = None
+        for written in self.folder.glob("out*"):
+            written.unlink()
+
+    def start_server(self) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
         self.server = subprocess.Popen(
             [sys.executable, "-u", "-m", "http.server", "--bind", "127.0.0.1", "0"],
             cwd=self.folder,
@@ -340,13 +433,21 @@ def _stop(process: subprocess.Popen[str] | subprocess.Popen[bytes] | None) -> No
         process.wait()
 
 
-async def configure_camera(port: int, gop_seconds: int) -> None:
-    """Set the main encoder to 1080p30, 4096 kbit/s, ``gop_seconds`` GOP, through ONVIF."""
+async def configure_camera(
+    port: int, gop_seconds: int, codec: VideoCodec = VideoCodec.H264, size: Resolution | None = None
+) -> None:
+    """Set the main encoder to ``codec``, ``size`` (default 1080p), 30 fps, 4096 kbit/s and a
+    ``gop_seconds`` GOP, through ONVIF (Media2, which the reference device offers: Media
+    has no H.265). The call returns once the device plays the new loop (for H.265 at
+    1080p its one-off libx265 encode takes a while: the client waits up to 300 s)."""
     async with OnvifClient("127.0.0.1", port, USERNAME, PASSWORD, timeout=300) as client:
         configs = await client.media.get_video_encoder_configurations()
         main = next(c for c in configs if c.token == ENCODER)
         wanted = dataclasses.replace(
             main,
+            encoding=VideoEncoding(codec.value),
+            resolution=size or Resolution(1920, 1080),
+            profile="Main" if codec is VideoCodec.H265 else main.profile,
             frame_rate_limit=FPS,
             bitrate_limit=BITRATE_KBPS,
             gov_length=FPS * gop_seconds,
@@ -379,8 +480,9 @@ async def mse_first_bytes(url: str) -> float:
                 return time.perf_counter() - started
 
 
-async def hls_first_bytes(client: httpx.AsyncClient, base: str, query: str) -> float:
-    started = time.perf_counter()
+async def hls_start(client: httpx.AsyncClient, base: str, query: str) -> str:
+    """What a player needs to start: the playlist, then ``init.mp4`` and the newest
+    independent part at once. Returns the playlist."""
     playlist = await client.get(f"{base}/index.m3u8?{query}")
     playlist.raise_for_status()
     parts = _INDEPENDENT.findall(playlist.text)
@@ -392,6 +494,12 @@ async def hls_first_bytes(client: httpx.AsyncClient, base: str, query: str) -> f
     )
     init_reply.raise_for_status()
     part_reply.raise_for_status()
+    return playlist.text
+
+
+async def hls_first_bytes(client: httpx.AsyncClient, base: str, query: str) -> float:
+    started = time.perf_counter()
+    await hls_start(client, base, query)
     return time.perf_counter() - started
 
 
@@ -411,7 +519,9 @@ def _record(path: Delivery, stamps: list[float], arrived: float) -> None:
         path.edge.append(arrived - stamps[-1])
 
 
-async def mse_latency(url: str, path: Delivery, seconds: float) -> None:
+async def mse_latency(
+    url: str, path: Delivery, seconds: float, codec: VideoCodec = VideoCodec.H264
+) -> None:
     async with websockets.connect(url, max_size=2**25) as ws:
         deadline = time.monotonic() + seconds
         # A new viewer first gets the GOP cache (frames since the newest keyframe) in
@@ -426,7 +536,7 @@ async def mse_latency(url: str, path: Delivery, seconds: float) -> None:
             if frame is None:
                 continue
             arrived, stamp = time.time(), frame[0]
-            sei = fmp4_stamps(message)
+            sei = fmp4_stamps(message, codec)
             if sei and abs(sei[0] - stamp) > 1e-3:  # the prft must carry the frame's SEI stamp
                 raise RuntimeError(f"prft stamp {stamp} is not the frame's SEI stamp {sei[0]}")
             if previous is not None:
@@ -439,7 +549,12 @@ async def mse_latency(url: str, path: Delivery, seconds: float) -> None:
 
 
 async def hls_latency(
-    client: httpx.AsyncClient, base: str, query: str, path: Delivery, seconds: float
+    client: httpx.AsyncClient,
+    base: str,
+    query: str,
+    path: Delivery,
+    seconds: float,
+    codec: VideoCodec = VideoCodec.H264,
 ) -> None:
     playlist = await client.get(f"{base}/index.m3u8?{query}")
     deadline = time.monotonic() + seconds
@@ -452,11 +567,15 @@ async def hls_latency(
         media = await client.get(f"{base}/{name}?{query}")
         arrived = time.time()
         if media.status_code == 200:
-            _record(path, fmp4_stamps(media.content), arrived)
+            _record(path, fmp4_stamps(media.content, codec), arrived)
 
 
 async def ffmpeg_latency(
-    client: httpx.AsyncClient, base: str, path: Delivery, seconds: float
+    client: httpx.AsyncClient,
+    base: str,
+    path: Delivery,
+    seconds: float,
+    codec: VideoCodec = VideoCodec.H264,
 ) -> None:
     """Poll the playlist every 50 ms (more eagerly than any player) and fetch each new segment."""
     seen: set[str] = set()
@@ -474,7 +593,7 @@ async def ffmpeg_latency(
             reply = await client.get(f"{base}/{name}")
             arrived = time.time()
             if reply.status_code == 200:
-                _record(path, ts_stamps(reply.content), arrived)
+                _record(path, ts_stamps(reply.content, codec), arrived)
         first = False
         await asyncio.sleep(0.05)
 
@@ -526,6 +645,8 @@ class LoadRow:
     parts_per_second: float
     client_cpu: float
     errors: int
+    #: Percent of all the machine's cores that were busy (everything, not only ours).
+    machine: float = 0.0
 
 
 @dataclass
@@ -598,11 +719,13 @@ async def load_row(
             await asyncio.wait_for(asyncio.gather(*(v.ready.wait() for v in viewers)), 20)
         await asyncio.sleep(0.5)  # connections settle (RSS of their buffers included)
         cpu_start, me_start, wall_start = cpu_seconds(gateway_pid), own_cpu(), time.monotonic()
+        busy_start, total_start = machine_jiffies()
         parts_start = sum(v.parts for v in viewers)
         await asyncio.sleep(seconds)
         wall = time.monotonic() - wall_start
         used = cpu_seconds(gateway_pid) - cpu_start
         me = own_cpu() - me_start
+        busy_end, total_end = machine_jiffies()
         parts = sum(v.parts for v in viewers) - parts_start
         rss_after = rss_bytes(gateway_pid)
         stop.set()
@@ -619,6 +742,7 @@ async def load_row(
         parts_per_second=parts / wall / count,
         client_cpu=100 * me / wall,
         errors=sum(len(v.errors) for v in viewers),
+        machine=100 * (busy_end - busy_start) / max(1, total_end - total_start),
     )
 
 

@@ -140,12 +140,14 @@ class MediaSettings(_Section):
     The service serves ``rtsp://HOST:rtsp_port/cameras/{id}`` on ``http.bind``
     (``rtsp_port = 0`` picks a free port; ``rtsp_enabled = false`` serves no
     RTSP). ``rtsp_idle_timeout``: seconds a camera's restream stays subscribed
-    after its last RTSP client left.
+    after its last RTSP client left. ``idle_timeout``: seconds the gateway keeps a
+    camera connected (its hub open) after its last MSE, HLS or RTSP viewer left.
     """
 
     rtsp_enabled: bool = True
     rtsp_port: int = Field(default=8554, ge=0, le=65535)
     rtsp_idle_timeout: float = Field(default=10.0, ge=0, le=3600)
+    idle_timeout: float = Field(default=30.0, ge=0, le=3600)
 
 
 class EventsSettings(_Section):

@@ -2,12 +2,13 @@
 before FastAPI routes anything.
 
 An LL-HLS player makes two requests per part (the blocking playlist reload,
-then the part: ten a second). Through FastAPI each paid ~1 ms of gateway CPU
-(benchmarks/README.md, "Where the time goes"): the route scan over every route
-of the API, dependency solving and parameter validation, and the media token's
-HMAC, against ~0.2 ms of actual work. Here a request costs a string split, a
-query parse, a dictionary look-up for its (already verified) media token and
-the answer from the hub's memory.
+then the part: ten a second). Through FastAPI each cost the gateway ~0.5 ms of
+CPU (benchmarks/README.md, "Where the time goes"), mostly the route scan over
+every route of the API, dependency solving and parameter validation, and the
+media token's HMAC. Here a request costs a string split, a query parse, a
+dictionary look-up for its (already verified, see :mod:`platonicam.media.tokens`)
+media token and the answer from the hub's memory; what remains per request is
+mostly uvicorn's and asyncio's.
 
 The behaviour and the security are the FastAPI routes', because the work is
 theirs: both call :mod:`platonicam.service.hls_answers`. Authorisation is the

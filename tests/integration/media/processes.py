@@ -1,9 +1,10 @@
 """The service and the reference device as processes of their own on 127.0.0.1, for fault tests.
 
-:func:`service_process` runs ``platonicam serve`` (a fresh data folder, port 0,
-no ``PLATONICAM_*`` variables from the caller) and yields its URL, the first
-admin's password and everything it wrote on stderr (its log: warnings, errors
-and tracebacks reach it through logging's last-resort handler and uvicorn's).
+:func:`service_process` runs ``platonicam serve`` (port 0 unless told, over a
+data folder that may outlive it, no ``PLATONICAM_*`` variables from the caller)
+and yields its URL, the first admin's password and everything it wrote on stderr
+(its log: warnings, errors and tracebacks reach it through logging's last-resort
+handler and uvicorn's).
 :class:`DeviceProcess` runs ``platonicam device`` on fixed ports with a data
 folder that outlives it, so a test can ``kill -9`` it and start it again where
 it was, with the same state files: a camera that loses power and comes back.
@@ -121,15 +122,21 @@ class ServiceProcess:
 
 
 @contextlib.asynccontextmanager
-async def service_process(data_dir: Path) -> AsyncIterator[ServiceProcess]:
-    """``platonicam serve --port 0 --data-dir DATA_DIR``, stopped (SIGINT) at exit."""
+async def service_process(
+    data_dir: Path, port: int = 0, admin_password: str | None = None
+) -> AsyncIterator[ServiceProcess]:
+    """``platonicam serve --port PORT --data-dir DATA_DIR``, stopped (SIGINT) at exit.
+
+    A service started again over a data folder that has users prints no password:
+    pass the one the first start printed as ``admin_password``.
+    """
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "platonicam",
         "serve",
         "--port",
-        "0",
+        str(port),
         "--data-dir",
         str(data_dir),
         stdout=asyncio.subprocess.PIPE,
@@ -145,10 +152,11 @@ async def service_process(data_dir: Path) -> AsyncIterator[ServiceProcess]:
     try:
         url = await _read_until(process.stdout, stdout, URL_LINE, 90)
         drains.append(asyncio.create_task(_drain(process.stdout, stdout)))
-        password = ADMIN_LINE.search("".join(stdout))
+        printed = ADMIN_LINE.search("".join(stdout))
+        password = printed[1] if printed is not None else admin_password
         assert url is not None, "".join(stdout + stderr)
         assert password is not None, "".join(stdout + stderr)
-        yield ServiceProcess(url[1], password[1], process, stdout, stderr)
+        yield ServiceProcess(url[1], password, process, stdout, stderr)
     finally:
         await _end(process, signal.SIGINT, 20)
         for drain in drains:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import re
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -32,7 +33,13 @@ import httpx
 import pytest
 import websockets
 
+from platonicam.clock import SystemClock
+from platonicam.device.app import create_device_app
+from platonicam.device.core import DeviceOptions
 from platonicam.device.source import EncoderSettings, encode_loop
+from platonicam.device.state import DeviceState
+from platonicam.device.streams import NullStreams
+from platonicam.onvif.models.device import User, UserLevel
 from platonicam.rtsp.message import (
     NEED_DATA,
     ConnectionClosed,
@@ -45,19 +52,13 @@ from platonicam.rtsp.message import (
 )
 from platonicam.rtsp.sdp import describe_stream
 from platonicam.rtsp.stream import StreamDescription, VideoCodec
+from tests.integration.device.conftest import serve
 from tests.integration.media.processes import (
     DEVICE_PASSWORD,
     DeviceProcess,
     ServiceProcess,
     service_process,
 )
-from platonicam.clock import SystemClock
-from platonicam.device.app import create_device_app
-from platonicam.device.core import DeviceOptions
-from platonicam.device.state import DeviceState
-from platonicam.device.streams import NullStreams
-from platonicam.onvif.models.device import User, UserLevel
-from tests.integration.device.conftest import serve
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -224,16 +225,18 @@ class Reception:
     """Media messages (parts, or frames for MSE) and frames received, with arrival times."""
 
     arrivals: list[tuple[float, int]] = field(default_factory=list)
+    started: asyncio.Event = field(default_factory=asyncio.Event)
 
     def add(self, frames: int) -> None:
         self.arrivals.append((asyncio.get_running_loop().time(), frames))
+        self.started.set()
 
     def window(self, start: float, end: float) -> tuple[float, float, float]:
         """(messages/s, frames/s, longest silence in s) between ``start`` and ``end``."""
         inside = [(at, frames) for at, frames in self.arrivals if start <= at <= end]
         span = end - start
         times = [start] + [at for at, _ in inside] + [end]
-        gap = max(b - a for a, b in zip(times, times[1:], strict=False))
+        gap = max(b - a for a, b in itertools.pairwise(times))
         return len(inside) / span, sum(frames for _, frames in inside) / span, gap
 
 
@@ -299,7 +302,8 @@ async def watch_bad_camera(
             await asyncio.sleep(0.2)
             seen.append(await stats_of(client, headers, camera_id))
             health = await client.get("/health")
-            assert health.status_code == 200 and health.json()["status"] == "ok", health.text
+            assert health.status_code == 200, health.text
+            assert health.json()["status"] == "ok", health.text
     return seen
 
 
@@ -352,8 +356,8 @@ async def run_scenario(
         ]
         try:
             async with asyncio.timeout(60):
-                while not (mse.arrivals and hls.arrivals):
-                    await asyncio.sleep(0.1)
+                await mse.started.wait()
+                await hls.started.wait()
 
             # (a) garbage: malformed RTP on one connection, bytes that break the framing on
             # the next, and so on. A player asking for the bad camera's playlist opens its
@@ -371,7 +375,8 @@ async def run_scenario(
 
             await watch_bad_camera(client, headers, bad_id, both_garbage_reasons, 30)
             garbage_window = (started, loop.time())
-            assert bad.camera.plays >= 2 and bad.camera.garbage_sent > 0
+            assert bad.camera.plays >= 2
+            assert bad.camera.garbage_sent > 0
 
             # (b) a stall: PLAY answered, then silence on an open socket.
             bad.camera.mode = "stall"
@@ -381,13 +386,16 @@ async def run_scenario(
                 client,
                 headers,
                 bad_id,
-                lambda stats: retrying_with_reason(stats)
-                and "no video" in str(stats["reason"])
-                and bad.camera.plays > plays,
+                lambda stats: (
+                    retrying_with_reason(stats)
+                    and "no video" in str(stats["reason"])
+                    and bad.camera.plays > plays
+                ),
                 30,
             )
             stall_window = (started, loop.time())
-            assert seen[-1]["parts"] == 0 and seen[-1]["bitrate_bps"] == 0, seen[-1]
+            assert seen[-1]["parts"] == 0, seen[-1]
+            assert seen[-1]["bitrate_bps"] == 0, seen[-1]
 
             report = [
                 check_good_reception(f"{name} ({phase})", reception, *window)

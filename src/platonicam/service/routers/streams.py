@@ -106,7 +106,7 @@ async def media_gateway(context: ServiceContext) -> AsyncIterator[MediaAccess]:
         )
         return Ingest(camera_id, uri, credentials)
 
-    gateway = Gateway(open_feed)
+    gateway = Gateway(open_feed, idle_timeout=context.settings.media.idle_timeout)
     access = MediaAccess(gateway, MediaTokens(_media_secret(context.settings), context.clock))
     async with gateway:
         yield access

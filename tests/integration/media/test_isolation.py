@@ -288,6 +288,24 @@ async def stats_of(
     return body
 
 
+async def wait_stats(
+    client: httpx.AsyncClient,
+    headers: dict[str, str],
+    camera_id: str,
+    condition: Callable[[dict[str, object]], bool],
+    timeout: float = 20,
+) -> dict[str, object]:
+    """Poll the camera's stream stats until ``condition`` holds (fail after ``timeout``)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        stats = await stats_of(client, headers, camera_id)
+        if condition(stats):
+            return stats
+        assert loop.time() < deadline, stats
+        await asyncio.sleep(0.2)
+
+
 async def watch_bad_camera(
     client: httpx.AsyncClient,
     headers: dict[str, str],
@@ -396,6 +414,13 @@ async def run_scenario(
             stall_window = (started, loop.time())
             assert seen[-1]["parts"] == 0, seen[-1]
             assert seen[-1]["bitrate_bps"] == 0, seen[-1]
+
+            # A viewer of the silent camera leaves: the service notices although no frame
+            # was ever sent to it (else the hub is held, and shutdown waits, forever).
+            async with websockets.connect(bad_urls["mse"], open_timeout=30) as socket:
+                await wait_stats(client, headers, bad_id, lambda s: s["mse_viewers"] == 1)
+                await socket.close()
+            await wait_stats(client, headers, bad_id, lambda s: s["mse_viewers"] == 0)
 
             report = [
                 check_good_reception(f"{name} ({phase})", reception, *window)

@@ -32,6 +32,7 @@ And the watch page at ``/`` and ``/watch``, its files under ``/static/``.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
@@ -328,9 +329,27 @@ async def mse(websocket: WebSocket, camera_id: str, token: str | None = None) ->
         await websocket.close(code=1008, reason=str(exc)[:100])
         return
     await websocket.accept()
+    # The browser sends nothing we use, but only a read notices that it left: without one a
+    # viewer of a camera that sends no video would hold the hub (and uvicorn's shutdown) forever.
+    sending = asyncio.create_task(stream_mse(hub, websocket))
+    leaving = asyncio.create_task(_until_disconnect(websocket))
+    try:
+        done, _ = await asyncio.wait({sending, leaving}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in (sending, leaving):
+            task.cancel()
+        await asyncio.gather(sending, leaving, return_exceptions=True)
+    if sending in done and not sending.cancelled() and sending.exception() is None:
+        # The hub closed (the camera was removed or the service stops): say so politely.
+        with contextlib.suppress(WebSocketDisconnect, RuntimeError, OSError):
+            await websocket.close(code=1001)
+
+
+async def _until_disconnect(websocket: WebSocket) -> None:
+    """Return when the client closes the WebSocket (messages it sends are ignored)."""
     with contextlib.suppress(WebSocketDisconnect, RuntimeError, OSError):
-        await stream_mse(hub, websocket)
-        await websocket.close(code=1001)
+        while (await websocket.receive())["type"] != "websocket.disconnect":
+            pass
 
 
 # -- the watch page --------------------------------------------------------------------------

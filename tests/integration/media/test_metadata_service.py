@@ -109,8 +109,9 @@ async def test_objects_over_get_and_websocket(tmp_path: Path) -> None:
         # Live updates over the WebSocket, with a media token like the MSE socket.
         urls = (await client.get("/api/cameras/demo/stream", headers=service.headers)).json()
         socket = f"{service.base.replace('http', 'ws', 1)}/api/cameras/demo/metadata/ws"
+        assert urls["metadata"] == f"{socket}?token={urls['token']}"
         lefts: list[float] = []
-        async with websockets.connect(f"{socket}?token={urls['token']}") as ws:
+        async with websockets.connect(urls["metadata"]) as ws:
             async with asyncio.timeout(30):
                 while len(lefts) < 6:
                     message = json.loads(await ws.recv())

@@ -178,6 +178,8 @@ class StreamOut(BaseModel):
     mse: str
     snapshot: str
     stats: str
+    #: Live analytics objects for overlays (``platonicam.service.metadata``), a WebSocket.
+    metadata: str
     #: The RTSP restream (``platonicam.service.restream``); None when the service serves none.
     rtsp: str | None = None
 
@@ -209,8 +211,8 @@ class StreamStatsOut(BaseModel):
 async def list_streams(
     request: Request, context: Context, access: Access, user: MediaUser, camera_id: str
 ) -> StreamOut:
-    """The URLs to watch the camera (HLS, LL-HLS, MSE WebSocket, snapshot), each with a
-    media token bound to this camera."""
+    """The URLs to watch the camera (HLS, LL-HLS, MSE WebSocket, snapshot, analytics
+    metadata, RTSP restream), each with a media token bound to this camera."""
     await context.cameras.require(camera_id)
     token = access.tokens.issue(camera_id, user)
     grant = access.tokens.verify(token, camera_id)
@@ -229,6 +231,7 @@ async def list_streams(
         mse=f"{ws_base}/mse{query}",
         snapshot=f"{base}/stream/snapshot.jpg{query}",
         stats=f"{base}/stream/stats{query}",
+        metadata=f"{ws_base}/metadata/ws{query}",
         rtsp=rtsp_url(request, camera_id, token),
     )
 

@@ -42,6 +42,7 @@ from av.video.codeccontext import VideoCodecContext
 
 from platonicam.clock import Clock, SystemClock
 from platonicam.errors import PlatonicamError
+from platonicam.rtsp.fanout import UnitQueue
 from platonicam.rtsp.sei import build_latency_sei
 from platonicam.rtsp.stream import VIDEO_CLOCK_RATE, AccessUnit, StreamDescription, VideoCodec
 
@@ -452,18 +453,6 @@ async def encode_loop(settings: EncoderSettings, label: str) -> EncodedLoop:
 # --- playing --------------------------------------------------------------------------
 
 
-class _Subscriber:
-    __slots__ = ("queue", "waiting_for_keyframe")
-
-    def __init__(self, size: int) -> None:
-        self.queue: asyncio.Queue[AccessUnit | None] = asyncio.Queue(maxsize=size)
-        self.waiting_for_keyframe = True
-
-    def drain(self) -> None:
-        while not self.queue.empty():
-            self.queue.get_nowait()
-
-
 class LoopStream:
     """Plays an :class:`EncodedLoop` live to many subscribers (a ``LiveStream``).
 
@@ -487,7 +476,7 @@ class LoopStream:
         self._generation = 0
         self._description = loop.description(0)
         self._queue_size = queue_size or max(2 * (loop.gop or 0), math.ceil(2 * loop.fps))
-        self._subscribers: set[_Subscriber] = set()
+        self._subscribers: set[UnitQueue] = set()
         self._closed = False
         self._timer: asyncio.TimerHandle | None = None
         # Where the loop is: the last frame sent (or that would have been sent:
@@ -531,14 +520,11 @@ class LoopStream:
         """
         if self._closed:
             return
-        subscriber = _Subscriber(self._queue_size)
+        subscriber = UnitQueue(self._queue_size)
         self._subscribers.add(subscriber)
         self._start()
         try:
-            while True:
-                unit = await subscriber.queue.get()
-                if unit is None:
-                    return
+            async for unit in subscriber.units():
                 yield unit
         finally:
             self._subscribers.discard(subscriber)
@@ -555,8 +541,7 @@ class LoopStream:
         self._closed = True
         self._pause()
         for subscriber in self._subscribers:
-            subscriber.drain()
-            subscriber.queue.put_nowait(None)
+            subscriber.end()
 
     def current_gop(self) -> tuple[AccessUnit, ...]:
         """The units from the most recent keyframe to the current frame (for snapshots)."""
@@ -651,17 +636,7 @@ class LoopStream:
 
     def _publish(self, unit: AccessUnit) -> None:
         for subscriber in self._subscribers:
-            if subscriber.waiting_for_keyframe:
-                if not unit.keyframe:
-                    continue
-                subscriber.waiting_for_keyframe = False
-            if subscriber.queue.full():
-                # Fallen behind: what it has queued is stale; resume at a keyframe.
-                subscriber.drain()
-                if not unit.keyframe:
-                    subscriber.waiting_for_keyframe = True
-                    continue
-            subscriber.queue.put_nowait(unit)
+            subscriber.offer(unit)
 
 
 class TestPatternStream(LoopStream):

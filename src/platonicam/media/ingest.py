@@ -65,6 +65,7 @@ from platonicam.rtsp.errors import (
     RtspStatusError,
     SdpError,
 )
+from platonicam.rtsp.fanout import UnitQueue
 from platonicam.rtsp.metadata import MetadataDocument
 from platonicam.rtsp.stream import AccessUnit, StreamDescription, VideoCodec
 
@@ -196,18 +197,6 @@ class Backoff:
         self.failures = 0
 
 
-class _Subscriber:
-    __slots__ = ("queue", "waiting_for_keyframe")
-
-    def __init__(self, size: int) -> None:
-        self.queue: asyncio.Queue[AccessUnit | None] = asyncio.Queue(maxsize=size)
-        self.waiting_for_keyframe = True
-
-    def drain(self) -> None:
-        while not self.queue.empty():
-            self.queue.get_nowait()
-
-
 class _MetadataSubscriber:
     __slots__ = ("dropped", "queue")
 
@@ -312,7 +301,7 @@ class Ingest:
         self._opener = opener or self._default_opener
         self._status = IngestStatus(IngestState.IDLE, since=self._clock.monotonic())
         self._description: StreamDescription | None = None
-        self._subscribers: set[_Subscriber] = set()
+        self._subscribers: set[UnitQueue] = set()
         self._task: asyncio.Task[None] | None = None
         self._closed = False
         self._idle_since: float | None = None
@@ -462,8 +451,7 @@ class Ingest:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         for subscriber in self._subscribers:
-            subscriber.drain()
-            subscriber.queue.put_nowait(None)
+            subscriber.end()
         for reader in self._metadata_subscribers:
             if reader.queue.full():
                 reader.queue.get_nowait()
@@ -491,16 +479,13 @@ class Ingest:
         """
         if self._closed:
             return
-        subscriber = _Subscriber(self._queue_size)
+        subscriber = UnitQueue(self._queue_size)
         self._subscribers.add(subscriber)
         self._idle_since = None
         if self._task is None or self._task.done():
             self.restart()
         try:
-            while True:
-                unit = await subscriber.queue.get()
-                if unit is None:
-                    return
+            async for unit in subscriber.units():
                 yield unit
         finally:
             self._subscribers.discard(subscriber)
@@ -540,17 +525,7 @@ class Ingest:
 
     def _publish(self, unit: AccessUnit) -> None:
         for subscriber in self._subscribers:
-            if subscriber.waiting_for_keyframe:
-                if not unit.keyframe:
-                    continue
-                subscriber.waiting_for_keyframe = False
-            if subscriber.queue.full():
-                # Fallen behind: its queue is stale; resume at a keyframe.
-                subscriber.drain()
-                if not unit.keyframe:
-                    subscriber.waiting_for_keyframe = True
-                    continue
-            subscriber.queue.put_nowait(unit)
+            subscriber.offer(unit)
 
     # -- the connection loop ---------------------------------------------------------
 

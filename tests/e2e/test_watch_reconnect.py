@@ -72,6 +72,22 @@ async def log_in(page: Page, password: str) -> None:
     await page.click("#login button[type=submit]")
 
 
+async def plays_on(page: Page, mode: str) -> None:
+    """The page plays again, reconnected by itself, in the same document and session."""
+    # The HLS player starts a new timeline: no bar to pass there, but progress.
+    await expect(page.locator("#connection")).to_contain_text("playing", timeout=WAIT_MS)
+    resumed = await current_time(page)
+    await asyncio.sleep(2.0)
+    assert await current_time(page) - resumed > 1.0, mode
+    assert await picture_spread(page) > 5.0, mode
+    assert await page.evaluate("window.sameDocument === true"), mode
+    assert await page.text_content("#player-error") == "", mode
+    assert int(await page.get_attribute("body", "data-reconnects") or "0") >= 1, mode
+    # The session outlived the restart: no login asked for.
+    await expect(page.locator("#login")).to_be_hidden()
+    assert await page.evaluate(f"sessionStorage.getItem('{SESSION_KEY}') !== null"), mode
+
+
 async def test_the_page_reconnects_by_itself_when_the_service_is_killed_and_restarted(
     tmp_path: Path,
 ) -> None:
@@ -95,7 +111,7 @@ async def test_the_page_reconnects_by_itself_when_the_service_is_killed_and_rest
             await expect(page.locator("#login")).to_be_visible()
             await expect(page.locator("#account")).to_be_hidden()
             await log_in(page, first.admin_password)
-        for mode, page in pages.items():
+        for page in pages.values():
             await expect(page.locator("#login")).to_be_hidden(timeout=WAIT_MS)
             await expect(page.locator("#account")).to_be_visible()
             await expect(page.locator("#who")).to_have_text("admin")
@@ -107,7 +123,7 @@ async def test_the_page_reconnects_by_itself_when_the_service_is_killed_and_rest
 
         first.process.kill()
         await first.process.wait()
-        for mode, page in pages.items():
+        for page in pages.values():
             # The page says what it does: it waits, then tries again (and again: nobody
             # answers). MSE sees its WebSocket close; Chromium's HLS only stalls.
             connection = page.locator("#connection")
@@ -122,19 +138,7 @@ async def test_the_page_reconnects_by_itself_when_the_service_is_killed_and_rest
         )
         assert second.base == first.base
         await wait_advancing(mse, stopped, 60, "mse after the restart")
-        for mode, page in pages.items():
-            # Playing again (the HLS player starts a new timeline: no bar but progress).
-            await expect(page.locator("#connection")).to_contain_text("playing", timeout=WAIT_MS)
-            resumed = await current_time(page)
-            await asyncio.sleep(2.0)
-            assert await current_time(page) - resumed > 1.0, mode
-            assert await picture_spread(page) > 5.0, mode
-            assert await page.evaluate("window.sameDocument === true"), mode
-            assert await page.text_content("#player-error") == "", mode
-            assert int(await page.get_attribute("body", "data-reconnects") or "0") >= 1, mode
-            # The session outlived the restart: no login asked for.
-            await expect(page.locator("#login")).to_be_hidden()
-            assert await page.evaluate(f"sessionStorage.getItem('{SESSION_KEY}') !== null")
+        await asyncio.gather(*(plays_on(page, mode) for mode, page in pages.items()))
         await pages["hls"].close()
 
         page = mse
@@ -149,10 +153,24 @@ async def test_the_page_reconnects_by_itself_when_the_service_is_killed_and_rest
         assert await page.get_attribute("body", "data-connection") == "logged-out"
         assert await page.evaluate("document.getElementById('video').getAttribute('src')") is None
 
-        # A session the service refuses (and a refresh token it refuses too) brings the
-        # form back with a word on why, instead of a retry loop.
+        # Logged in again, a reload keeps the session; a refused access token is traded
+        # for a new one with the refresh token, without asking anything.
         await log_in(page, first.admin_password)
         await expect(login_form).to_be_hidden(timeout=WAIT_MS)
+        await page.evaluate(
+            f"(() => {{ const s = JSON.parse(sessionStorage.getItem('{SESSION_KEY}'));"
+            f" s.access = 'forged'; sessionStorage.setItem('{SESSION_KEY}', JSON.stringify(s));"
+            " })()"
+        )
+        await page.reload()
+        await expect(page.locator("#camera option")).to_have_count(1, timeout=WAIT_MS)
+        await expect(login_form).to_be_hidden()
+        stored = await page.evaluate(f"JSON.parse(sessionStorage.getItem('{SESSION_KEY}'))")
+        assert stored["user"] == "admin"
+        assert stored["access"] != "forged"
+
+        # A session the service refuses (and a refresh token it refuses too) brings the
+        # form back with a word on why, instead of a retry loop.
         await page.evaluate(
             f"sessionStorage.setItem('{SESSION_KEY}',"
             " JSON.stringify({user: 'admin', access: 'forged', refresh: 'forged'}))"

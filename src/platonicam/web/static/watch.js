@@ -6,8 +6,8 @@
 // with the refresh token; when that is refused too the login form comes back.
 //
 // The page recovers by itself. When the player loses its stream (the MSE WebSocket closes,
-// the <video> element fails, or nothing new plays for a while although the camera is live)
-// it asks for fresh stream URLs (media tokens are short-lived) and opens a new player, after
+// the <video> element fails, or nothing new plays for a while although the camera is live
+// or while the service does not answer) it asks for fresh stream URLs (media tokens are short-lived) and opens a new player, after
 // a back-off that doubles from 0.5 s to 10 s and starts over once a player has played for a
 // couple of seconds. Every player gets a generation number: callbacks of a player that was
 // replaced (another camera, a log-out, a reconnect) find a newer generation and do nothing.
@@ -29,7 +29,8 @@
   const FINAL_STATUSES = new Set([400, 403, 404, 422]);
 
   const state = {
-    auth: null, // {user, access, refresh}
+    auth: null, // {user, access, refresh}; a refresh replaces it within the same login
+    login: 0, // counts logins and log-outs: work begun under an older one is dropped
     refreshing: null, // the refresh in flight (refresh tokens are single-use: one at a time)
     player: null,
     session: null, // the open player's bookkeeping, see open()
@@ -85,6 +86,7 @@
   // Trade the refresh token for a new pair; false when it was refused (or is missing).
   function refreshAuth() {
     const auth = state.auth;
+    const login = state.login;
     if (!auth || !auth.refresh) return Promise.resolve(false);
     if (!state.refreshing) {
       state.refreshing = (async () => {
@@ -96,7 +98,7 @@
         if (!response.ok) return false;
         const pair = await response.json();
         // A log-out while this ran wins: do not bring the session back.
-        if (state.auth !== auth) return false;
+        if (state.login !== login) return false;
         saveAuth({ user: auth.user, access: pair.access_token, refresh: pair.refresh_token });
         return true;
       })().catch(() => false).finally(() => { state.refreshing = null; });
@@ -108,8 +110,10 @@
   async function api(path) {
     const auth = state.auth;
     let response = await send(path, {}, auth && auth.access);
-    if (response.status === 401 && auth && (await refreshAuth())) {
-      response = await send(path, {}, state.auth.access);
+    if (response.status === 401 && auth) {
+      // Another request may have renewed the session meanwhile: then its token is tried.
+      const renewed = (state.auth !== null && state.auth !== auth) || (await refreshAuth());
+      if (renewed && state.auth) response = await send(path, {}, state.auth.access);
     }
     if (!response.ok) throw await failure(response);
     return response.json();
@@ -139,6 +143,7 @@
       const response = await send("/api/auth/token", { method: "POST", body });
       if (!response.ok) throw await failure(response);
       const pair = await response.json();
+      state.login += 1;
       saveAuth({ user, access: pair.access_token, refresh: pair.refresh_token });
     } catch (error) {
       $("login-error").textContent = `Login failed: ${error.message}`;
@@ -152,6 +157,7 @@
   function logOut(message) {
     stop();
     state.reconnects = 0;
+    state.login += 1;
     saveAuth(null);
     const video = $("video");
     video.removeAttribute("src");
@@ -168,19 +174,19 @@
   }
 
   async function loadCameras() {
-    const auth = state.auth;
+    const login = state.login;
     const select = $("camera");
     select.textContent = "";
     let list;
     try {
       list = await api("/api/cameras");
     } catch (error) {
-      if (state.auth !== auth) return;
+      if (state.login !== login) return;
       if (error.status === 401) sessionRefused();
       else $("player-error").textContent = `No cameras: ${error.message}`;
       return;
     }
-    if (state.auth !== auth) return; // logged out meanwhile
+    if (state.login !== login) return; // logged out (or in again) meanwhile
     for (const camera of list.cameras) {
       const option = document.createElement("option");
       option.value = camera.id;

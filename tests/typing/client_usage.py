@@ -16,8 +16,9 @@ from platonicam.onvif.soap.namespaces import TDS
 
 
 async def read_camera(host: str, password: str) -> str:
-    async with OnvifClient(host, 443, "admin", password, scheme="https",
-                           tls=TlsOptions(ca_file="camera.pem")) as camera:
+    async with OnvifClient(
+        host, 443, "admin", password, scheme="https", tls=TlsOptions(ca_file="camera.pem")
+    ) as camera:
         offset: timedelta = camera.clock_offset
         uses_media2: bool = camera.is_profile_t
         raw = await camera.call(ServiceKind.DEVICE, element(TDS, "GetHostname"))

@@ -18,7 +18,8 @@ def test_all_is_sorted_and_complete(module_name: str) -> None:
     public = {
         name
         for name, value in vars(module).items()
-        if not name.startswith("_") and not isinstance(value, types.ModuleType)
+        if not name.startswith("_")
+        and not isinstance(value, types.ModuleType)
         and name not in {"annotations"}
     }
     assert set(exported) == public, (

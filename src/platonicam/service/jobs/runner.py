@@ -358,9 +358,7 @@ class ApplyRunner:
 
         for job in jobs:
             if not job.status.finished:
-                self._tasks[job.job_id] = asyncio.create_task(
-                    run(job), name=f"apply-{job.job_id}"
-                )
+                self._tasks[job.job_id] = asyncio.create_task(run(job), name=f"apply-{job.job_id}")
         return jobs
 
     async def rollback(self, job_id: str) -> Job:

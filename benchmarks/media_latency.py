@@ -3,10 +3,10 @@
 ::
 
     .venv/bin/python benchmarks/media_latency.py --quick   # under 2 minutes
-    .venv/bin/python benchmarks/media_latency.py           # the warm run, about 4 minutes
+    .venv/bin/python benchmarks/media_latency.py           # the warm run, about 3.5 minutes
     .venv/bin/python benchmarks/media_latency.py --gops 4 --mse-viewers 1 50
-    .venv/bin/python benchmarks/media_latency.py --sections cold           # cold start, ~4 min
-    .venv/bin/python benchmarks/media_latency.py --codecs h265             # H.265 warm rows
+    .venv/bin/python benchmarks/media_latency.py --sections cold   # cold start, about 5 min
+    .venv/bin/python benchmarks/media_latency.py --codecs h265     # H.265 warm rows, 3.5 min
     .venv/bin/python benchmarks/media_latency.py --hls-viewers 1 50 200 500
 
 Per GOP length (1 s and 4 s), three processes on 127.0.0.1 and nothing else:
@@ -44,7 +44,7 @@ and the device. Each load row says what limited it: the gateway's one core
 (it is one asyncio process), the viewers' process, or the machine's cores
 (``/proc/stat``: all of them busy while the gateway had less than a core).
 
-**Cold start** (``--sections cold``, not in the default run: about 4 minutes).
+**Cold start** (``--sections cold``, not in the default run: about 5 minutes).
 A second gateway, started with ``PLATONICAM_MEDIA__IDLE_TIMEOUT=1`` so it
 disconnects the camera a second after its last viewer left, and nothing open:
 each trial waits until ``/stream/stats`` says ``idle``. Per trial, four rows at
@@ -55,7 +55,10 @@ so the keyframe wait is spread evenly, not left to the reaper's rhythm):
 * ``camera``: the camera alone, as the gateway opens it, from this process:
   ``GetProfiles`` + ``GetStreamUri`` on a connected ONVIF client, then
   :class:`~platonicam.rtsp.client.RtspClient` (``OPTIONS`` ... ``PLAY``, the
-  metadata track too) until its first access unit;
+  metadata track too) until its first access unit. The device answers ``PLAY``
+  when its next keyframe is due, so this row splits into the ONVIF lookups, the
+  RTSP handshake (until ``PLAY`` is sent) and the keyframe wait (from there to
+  the keyframe's stamp);
 * ``mse``: WebSocket open to the first keyframe message;
 * ``ll-hls``: ``index.m3u8`` (which a cold gateway holds until three segments
   are complete, ``START_SEGMENTS``) to the end of ``init.mp4`` and the newest
@@ -98,7 +101,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -107,11 +110,12 @@ import httpx
 import websockets
 
 from _device_process import PASSWORD, USERNAME, DeviceProcess
+from platonicam.errors import PlatonicamError
 from platonicam.onvif.client import OnvifClient
 from platonicam.onvif.models.common import Resolution
 from platonicam.onvif.models.media import VideoEncoding
 from platonicam.rtsp.client import RtspClient
-from platonicam.rtsp.errors import RtspError
+from platonicam.rtsp.message import RtspRequest, RtspResponse
 from platonicam.rtsp.sei import parse_latency_sei
 from platonicam.rtsp.stream import AccessUnit, VideoCodec
 from platonicam.service.cameras import main_profile
@@ -536,7 +540,7 @@ async def mse_latency(
             if frame is None:
                 continue
             arrived, stamp = time.time(), frame[0]
-            sei = fmp4_stamps(message, codec)
+            sei = fmp4_stamps(message, codec) if isinstance(message, bytes) else []
             if sei and abs(sei[0] - stamp) > 1e-3:  # the prft must carry the frame's SEI stamp
                 raise RuntimeError(f"prft stamp {stamp} is not the frame's SEI stamp {sei[0]}")
             if previous is not None:
@@ -647,6 +651,31 @@ class LoadRow:
     errors: int
     #: Percent of all the machine's cores that were busy (everything, not only ours).
     machine: float = 0.0
+    #: Percent of the window's 100-ms slices in which the gateway's core, or all the
+    #: machine's cores, were full: requests come in bursts (each part wakes every
+    #: viewer at once), which an average over seconds hides.
+    gateway_full: float = 0.0
+    machine_full: float = 0.0
+
+
+@dataclass
+class _Saturation:
+    slices: int = 0
+    gateway: int = 0
+    machine: int = 0
+
+
+async def _sample_saturation(pid: int, into: _Saturation, interval: float = 0.1) -> None:
+    """Count, until cancelled, the ``interval`` slices in which process ``pid`` used 90 % of
+    a core and those in which all cores were 90 % busy (``/proc`` counts 10-ms ticks)."""
+    before = (time.monotonic(), cpu_seconds(pid), *machine_jiffies())
+    while True:
+        await asyncio.sleep(interval)
+        now = (time.monotonic(), cpu_seconds(pid), *machine_jiffies())
+        into.slices += 1
+        into.gateway += now[1] - before[1] >= 0.9 * (now[0] - before[0])
+        into.machine += now[2] - before[2] >= 0.9 * max(1, now[3] - before[3])
+        before = now
 
 
 @dataclass
@@ -721,7 +750,10 @@ async def load_row(
         cpu_start, me_start, wall_start = cpu_seconds(gateway_pid), own_cpu(), time.monotonic()
         busy_start, total_start = machine_jiffies()
         parts_start = sum(v.parts for v in viewers)
+        saturation = _Saturation()
+        sampler = asyncio.create_task(_sample_saturation(gateway_pid, saturation))
         await asyncio.sleep(seconds)
+        sampler.cancel()
         wall = time.monotonic() - wall_start
         used = cpu_seconds(gateway_pid) - cpu_start
         me = own_cpu() - me_start
@@ -743,106 +775,173 @@ async def load_row(
         client_cpu=100 * me / wall,
         errors=sum(len(v.errors) for v in viewers),
         machine=100 * (busy_end - busy_start) / max(1, total_end - total_start),
+        gateway_full=100 * saturation.gateway / max(1, saturation.slices),
+        machine_full=100 * saturation.machine / max(1, saturation.slices),
     )
+
+
+@dataclass
+class ColdTrial:
+    """One cold start, in seconds: ``total`` from the request to first playable bytes,
+    ``to_keyframe`` from the request until the device sent the first keyframe (its
+    latency SEI stamp, ``keyframe_at`` as Unix time). The camera alone also splits
+    its part: the ONVIF lookups, the RTSP handshake and the wait for the keyframe."""
+
+    total: float
+    to_keyframe: float
+    keyframe_at: float
+    onvif: float = 0.0
+    rtsp: float = 0.0
+    keyframe_wait: float = 0.0
+
+    @property
+    def after_keyframe(self) -> float:
+        return self.total - self.to_keyframe
+
+
+@dataclass
+class ColdResult:
+    """Trials per row, aligned by index (``None``: that trial failed; ``errors`` says why)."""
+
+    trials: dict[str, list[ColdTrial | None]]
+    errors: list[str] = field(default_factory=list)
+
+    def done(self, row: str) -> list[ColdTrial]:
+        return [trial for trial in self.trials[row] if trial is not None]
 
 
 @dataclass
 class GopResult:
     gop: int
-    paths: dict[str, Delivery]
-    idle_cpu: float
-    idle_rss_mb: float
-    ffmpeg_cpu: float
-    ffmpeg_rss_mb: float
-    loads: list[LoadRow]
+    codec: str
+    size: str
+    paths: dict[str, Delivery] = field(default_factory=dict)
+    idle_cpu: float = 0.0
+    idle_rss_mb: float = 0.0
+    ffmpeg_cpu: float = 0.0
+    ffmpeg_rss_mb: float = 0.0
+    loads: list[LoadRow] = field(default_factory=list)
+    cold: ColdResult | None = None
 
 
-async def run_gop(
-    folder: Path,
-    gop: int,
-    trials: int,
-    seconds: float,
-    mse_counts: list[int],
-    hls_counts: list[int],
-    window: float,
-) -> GopResult:
+@dataclass(frozen=True)
+class Camera:
+    """The device as registered in one gateway, and its media URLs (``query`` carries
+    the media token)."""
+
+    id: str
+    query: str
+    hls_base: str
+    mse_url: str
+    stats_url: str
+
+
+async def register(service: Service, device: DeviceProcess) -> Camera:
+    """Log in as the first admin, register the device, get its media token."""
+    async with httpx.AsyncClient(base_url=service.base, timeout=60) as api:
+        login = await api.post(
+            "/api/auth/token", data={"username": "admin", "password": service.password}
+        )
+        login.raise_for_status()
+        headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
+        created = await api.post(
+            "/api/cameras",
+            json={
+                "ip": "127.0.0.1",
+                "port": device.port,
+                "username": USERNAME,
+                "password": PASSWORD,
+                "name": "bench",
+            },
+            headers=headers,
+        )
+        created.raise_for_status()
+        camera = created.json()["id"]
+        listing = await api.get(f"/api/cameras/{camera}/stream", headers=headers)
+        listing.raise_for_status()
+    query = f"token={listing.json()['token']}"
+    base = f"{service.base}/api/cameras/{camera}"
+    return Camera(
+        id=camera,
+        query=query,
+        hls_base=f"{base}/hls",
+        mse_url=f"ws{base.removeprefix('http')}/mse?{query}",
+        stats_url=f"{base}/stream/stats?{query}",
+    )
+
+
+async def run_gop(folder: Path, gop: int, codec: str, args: argparse.Namespace) -> GopResult:
+    """Everything for one GOP length and codec, on a device of its own."""
+    size: Resolution = args.h265_size if codec == "h265" else Resolution(1920, 1080)
     with DeviceProcess(folder / "device", -1) as device:
         began = time.monotonic()
-        await configure_camera(device.port, gop)
+        await configure_camera(device.port, gop, CODECS[codec], size)
         print(
-            f"gop {gop} s: camera configured in {time.monotonic() - began:.1f} s", file=sys.stderr
+            f"gop {gop} s, {codec} {size}: camera configured in {time.monotonic() - began:.1f} s",
+            file=sys.stderr,
         )
-        profile = os.environ.get("PLATONICAM_BENCH_GATEWAY_PROFILE")
-        service = Service(folder / "service", Path(f"{profile}.gop{gop}") if profile else None)
-        await asyncio.to_thread(service.start)
+        result = GopResult(gop, codec, str(size))
         rtsp = f"rtsp://{USERNAME}:{PASSWORD}@127.0.0.1:{device.rtsp_port}{RTSP_PATH}"
-        peer = FfmpegHls(folder / "ffmpeg", rtsp)
-        try:
-            peer.start()
-            async with httpx.AsyncClient(base_url=service.base, timeout=60) as api:
-                login = await api.post(
-                    "/api/auth/token", data={"username": "admin", "password": service.password}
-                )
-                login.raise_for_status()
-                headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
-                created = await api.post(
-                    "/api/cameras",
-                    json={
-                        "ip": "127.0.0.1",
-                        "port": device.port,
-                        "username": USERNAME,
-                        "password": PASSWORD,
-                        "name": "bench",
-                    },
-                    headers=headers,
-                )
-                created.raise_for_status()
-                camera = created.json()["id"]
-                listing = await api.get(f"/api/cameras/{camera}/stream", headers=headers)
-                listing.raise_for_status()
-                token = listing.json()["token"]
-                query = f"token={token}"
-                hls_base = f"{service.base}/api/cameras/{camera}/hls"
-                mse_url = f"ws{service.base.removeprefix('http')}/api/cameras/{camera}/mse?{query}"
-                # Open the hub (the first playlist waits for three segments) and
-                # let ffmpeg write a few segments: all figures are warm.
-                warm = await api.get(f"{hls_base}/index.m3u8?{query}")
-                warm.raise_for_status()
-                # ffmpeg is another process: its playlist file is the only signal.
-                while not (peer.folder / "out.m3u8").exists():  # noqa: ASYNC110
-                    await asyncio.sleep(0.2)
-                await asyncio.sleep(max(0.0, 3.0 + gop - (time.monotonic() - began)))
-                return await _measure(
-                    service,
-                    peer,
-                    gop,
-                    trials,
-                    seconds,
-                    mse_counts,
-                    hls_counts,
-                    window,
-                    mse_url,
-                    hls_base,
-                    query,
-                )
-        finally:
-            peer.stop()
-            service.stop()
+        if "warm" in args.sections:
+            await warm_section(folder, device, rtsp, result, args, began)
+        if "cold" in args.sections:
+            result.cold = await cold_section(folder, device, rtsp, gop, CODECS[codec], args)
+    return result
+
+
+async def warm_section(
+    folder: Path,
+    device: DeviceProcess,
+    rtsp: str,
+    result: GopResult,
+    args: argparse.Namespace,
+    began: float,
+) -> None:
+    """The warm figures: a gateway and ffmpeg already streaming, then the viewers."""
+    profile = os.environ.get("PLATONICAM_BENCH_GATEWAY_PROFILE")
+    suffix = "" if result.codec == "h264" else f".{result.codec}"
+    service = Service(
+        folder / "service", Path(f"{profile}.gop{result.gop}{suffix}") if profile else None
+    )
+    await asyncio.to_thread(service.start)
+    peer = FfmpegHls(folder / "ffmpeg", rtsp)
+    try:
+        peer.start()
+        camera = await register(service, device)
+        # Open the hub (the first playlist waits for three segments) and
+        # let ffmpeg write a few segments: all figures are warm.
+        async with httpx.AsyncClient(timeout=60) as client:
+            warm = await client.get(f"{camera.hls_base}/index.m3u8?{camera.query}")
+            warm.raise_for_status()
+            # The init segment names the codec the gateway got (avc1 or hvc1).
+            init = _MAP.search(warm.text)
+            entry = b"hvc1" if result.codec == "h265" else b"avc1"
+            if (
+                init is None
+                or entry
+                not in (await client.get(f"{camera.hls_base}/{init[1]}?{camera.query}")).content
+            ):
+                raise RuntimeError(f"the gateway's init segment is not {entry.decode()}")
+        # ffmpeg is another process: its playlist file is the only signal.
+        while not (peer.folder / "out.m3u8").exists():  # noqa: ASYNC110
+            await asyncio.sleep(0.2)
+        await asyncio.sleep(max(0.0, 3.0 + result.gop - (time.monotonic() - began)))
+        await _measure(service, peer, result, args, camera)
+    finally:
+        peer.stop()
+        service.stop()
 
 
 async def _measure(
     service: Service,
     peer: FfmpegHls,
-    gop: int,
-    trials: int,
-    seconds: float,
-    mse_counts: list[int],
-    hls_counts: list[int],
-    window: float,
-    mse_url: str,
-    hls_base: str,
-    query: str,
-) -> GopResult:
+    result: GopResult,
+    args: argparse.Namespace,
+    camera: Camera,
+) -> None:
+    gop, trials, seconds, window = result.gop, args.trials, args.seconds, args.window
+    codec = CODECS[result.codec]
+    mse_url, hls_base, query = camera.mse_url, camera.hls_base, camera.query
     paths = {"mse": Delivery(), "ll-hls": Delivery(), "ffmpeg-hls": Delivery()}
     baseline_rss = rss_bytes(service.pid)  # hub open, no viewer has connected yet
     async with httpx.AsyncClient(timeout=30) as client:
@@ -854,40 +953,231 @@ async def _measure(
             paths["ffmpeg-hls"].first.append(await ffmpeg_first_bytes(client, peer.base))
         # The three latency clients at once, so they see the same frames.
         await asyncio.gather(
-            mse_latency(mse_url, paths["mse"], seconds),
-            hls_latency(client, hls_base, query, paths["ll-hls"], seconds),
-            ffmpeg_latency(client, peer.base, paths["ffmpeg-hls"], seconds + gop),
+            mse_latency(mse_url, paths["mse"], seconds, codec),
+            hls_latency(client, hls_base, query, paths["ll-hls"], seconds, codec),
+            ffmpeg_latency(client, peer.base, paths["ffmpeg-hls"], seconds + gop, codec),
         )
     idle_start, began = cpu_seconds(service.pid), time.monotonic()
     ffmpeg_start = cpu_seconds(peer.pid)
     await asyncio.sleep(min(window, 3.0))
     wall = time.monotonic() - began
-    idle = 100 * (cpu_seconds(service.pid) - idle_start) / wall
-    ffmpeg_cpu = 100 * (cpu_seconds(peer.pid) - ffmpeg_start) / wall
-    result = GopResult(
-        gop,
-        paths,
-        idle,
-        baseline_rss / 2**20,
-        ffmpeg_cpu,
-        rss_bytes(peer.pid) / 2**20,
-        [],
-    )
-    for kind, counts in (("mse", mse_counts), ("ll-hls", hls_counts)):
+    result.paths = paths
+    result.idle_cpu = 100 * (cpu_seconds(service.pid) - idle_start) / wall
+    result.idle_rss_mb = baseline_rss / 2**20
+    result.ffmpeg_cpu = 100 * (cpu_seconds(peer.pid) - ffmpeg_start) / wall
+    result.ffmpeg_rss_mb = rss_bytes(peer.pid) / 2**20
+    if result.codec != "h264":
+        return  # load rows: H.264 only (a message costs the gateway the same whatever the codec)
+    for kind, counts in (("mse", args.mse_viewers), ("ll-hls", args.hls_viewers)):
         for count in counts:
-            row = await load_row(service.pid, kind, count, window, idle, mse_url, hls_base, query)
+            row = await load_row(
+                service.pid, kind, count, window, result.idle_cpu, mse_url, hls_base, query
+            )
             result.loads.append(row)
             print(json.dumps(dataclasses.asdict(row)), file=sys.stderr, flush=True)
+
+
+# --------------------------------------------------------------------------- cold start
+
+_TRIAL_ERRORS = (
+    OSError,
+    RuntimeError,
+    TimeoutError,
+    httpx.HTTPError,
+    websockets.WebSocketException,
+    PlatonicamError,
+)
+
+
+class _PlayTimedClient(RtspClient):
+    """The gateway's RTSP client, noting when PLAY goes out: the device answers PLAY
+    only when its next keyframe is due, so the handshake ends when PLAY is sent and
+    the rest is the wait for the GOP."""
+
+    play_sent = 0.0
+
+    async def _transact(self, request: RtspRequest, timeout: float | None = None) -> RtspResponse:
+        if request.method == "PLAY":
+            self.play_sent = time.time()
+        return await super()._transact(request, timeout)
+
+
+async def cold_camera(onvif: OnvifClient, codec: VideoCodec) -> ColdTrial:
+    """The camera alone, opened as the gateway opens it (see the module docstring)."""
+    started = time.time()
+    profile = main_profile(await onvif.media.get_profiles())
+    if profile is None:
+        raise RuntimeError("the device has no video profile")
+    uri = (await onvif.media.get_stream_uri(profile.token)).uri
+    looked_up = time.time()
+    client = _PlayTimedClient(uri, USERNAME, PASSWORD, timeout=30, metadata=True)
+    try:
+        await client.open()
+        unit = await anext(client.access_units(), None)
+        arrived = time.time()
+        if unit is None:
+            raise RuntimeError("the device's stream ended before its first frame")
+    finally:
+        await client.close()
+    stamp = unit_stamp(unit, codec)
+    return ColdTrial(
+        total=arrived - started,
+        to_keyframe=stamp - started,
+        keyframe_at=stamp,
+        onvif=looked_up - started,
+        rtsp=client.play_sent - looked_up,
+        keyframe_wait=stamp - client.play_sent,
+    )
+
+
+async def cold_mse(url: str) -> ColdTrial:
+    """WebSocket open to the first keyframe message, whose ``prft`` carries its stamp."""
+    started = time.time()
+    async with websockets.connect(url, max_size=2**25, open_timeout=60) as ws:
+        while True:
+            frame = mse_frame(await asyncio.wait_for(ws.recv(), 30))
+            if frame is not None and frame[1]:
+                return ColdTrial(time.time() - started, frame[0] - started, frame[0])
+
+
+async def cold_hls(client: httpx.AsyncClient, camera: Camera, codec: VideoCodec) -> ColdTrial:
+    """A player's start on a cold gateway; the first keyframe is the first segment's."""
+    started = time.time()
+    playlist = await hls_start(client, camera.hls_base, camera.query)
+    arrived = time.time()
+    segments = [line for line in playlist.splitlines() if line and not line.startswith("#")]
+    if not segments:
+        raise RuntimeError("the cold LL-HLS playlist lists no segment")
+    first = await client.get(f"{camera.hls_base}/{segments[0].split('?')[0]}?{camera.query}")
+    first.raise_for_status()
+    stamps = fmp4_stamps(first.content, codec)
+    if not stamps:
+        raise RuntimeError("the first segment carries no latency SEI")
+    return ColdTrial(arrived - started, stamps[0] - started, stamps[0])
+
+
+async def cold_ffmpeg(peer: FfmpegHls, client: httpx.AsyncClient, codec: VideoCodec) -> ColdTrial:
+    """Start ffmpeg, poll for its playlist every 10 ms, fetch its (newest) segment."""
+    started = time.time()
+    peer.start_ffmpeg()
+    assert peer.ffmpeg is not None
+    try:
+        while True:
+            if peer.ffmpeg.poll() is not None:
+                raise RuntimeError(f"ffmpeg exited ({peer.ffmpeg.returncode}) before a segment")
+            if (peer.folder / "out.m3u8").exists():
+                playlist = await client.get(f"{peer.base}/out.m3u8")
+                names = [
+                    line
+                    for line in playlist.text.splitlines()
+                    if playlist.status_code == 200 and line and not line.startswith("#")
+                ]
+                if names:
+                    segment = await client.get(f"{peer.base}/{names[-1]}")
+                    segment.raise_for_status()
+                    arrived = time.time()
+                    first = segment
+                    if len(names) > 1:
+                        first = await client.get(f"{peer.base}/{names[0]}")
+                    break
+            await asyncio.sleep(0.01)
+    finally:
+        peer.stop_ffmpeg()
+    stamps = ts_stamps(first.content, codec)
+    if not stamps:
+        raise RuntimeError("ffmpeg's first segment carries no latency SEI")
+    return ColdTrial(arrived - started, stamps[0] - started, stamps[0])
+
+
+async def wait_idle(client: httpx.AsyncClient, camera: Camera, timeout: float = 30.0) -> None:
+    """Until the gateway has let go of the camera (``/stream/stats`` says ``idle``)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        reply = await client.get(camera.stats_url)
+        reply.raise_for_status()
+        if reply.json()["state"] == "idle":
+            return
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the gateway still holds the camera after {timeout:.0f} s")
+        await asyncio.sleep(0.2)
+
+
+async def cold_section(
+    folder: Path,
+    device: DeviceProcess,
+    rtsp: str,
+    gop: int,
+    codec: VideoCodec,
+    args: argparse.Namespace,
+) -> ColdResult:
+    """``args.cold_trials`` trials of the four rows (see the module docstring)."""
+    service = Service(
+        folder / "cold-service", env={"PLATONICAM_MEDIA__IDLE_TIMEOUT": str(COLD_IDLE_TIMEOUT)}
+    )
+    await asyncio.to_thread(service.start)
+    peer = FfmpegHls(folder / "cold-ffmpeg", rtsp)
+    result = ColdResult({row: [] for row in COLD_ROWS})
+    try:
+        peer.start_server()
+        camera = await register(service, device)
+        async with (
+            OnvifClient("127.0.0.1", device.port, USERNAME, PASSWORD, timeout=60) as onvif,
+            httpx.AsyncClient(timeout=60) as client,
+        ):
+            # One start not measured: the gateway's first stream runs code for the first
+            # time (imports, caches), and its stamp tells where the device's keyframes are.
+            keyframe = (await asyncio.wait_for(cold_mse(camera.mse_url), 60)).keyframe_at
+            await wait_idle(client, camera)
+            rows: dict[str, Callable[[], Awaitable[ColdTrial]]] = {
+                "camera": lambda: cold_camera(onvif, codec),
+                "mse": lambda: cold_mse(camera.mse_url),
+                "ll-hls": lambda: cold_hls(client, camera, codec),
+                "ffmpeg-hls": lambda: cold_ffmpeg(peer, client, codec),
+            }
+            for index in range(args.cold_trials):
+                phase = (index + 0.5) / args.cold_trials * gop
+                for row, start in rows.items():
+                    now = time.time()
+                    await asyncio.sleep(next_phase(now, keyframe, gop, phase) - now)
+                    try:
+                        trial = await asyncio.wait_for(start(), 60)
+                    except _TRIAL_ERRORS as exc:
+                        result.errors.append(f"{row} trial {index + 1}: {exc!r}")
+                        result.trials[row].append(None)
+                    else:
+                        keyframe = trial.keyframe_at
+                        result.trials[row].append(trial)
+                    if row in ("mse", "ll-hls"):
+                        await wait_idle(client, camera)
+                print(
+                    f"gop {gop} s: cold trial {index + 1}/{args.cold_trials}: "
+                    + ", ".join(
+                        f"{row} {_ms([t.total]) if (t := result.trials[row][-1]) else 'failed'}"
+                        for row in COLD_ROWS
+                    )
+                    + " ms",
+                    file=sys.stderr,
+                    flush=True,
+                )
+    finally:
+        peer.stop()
+        service.stop()
     return result
 
 
-# --------------------------------------------------------------------------- the table
+# --------------------------------------------------------------------------- the tables
 
 
 def _ms(values: list[float], pick: str = "med") -> str:
     if not values:
         return "-"
-    value = statistics.median(values) if pick == "med" else max(values)
+    value = (
+        statistics.median(values)
+        if pick == "med"
+        else max(values)
+        if pick == "max"
+        else min(values)
+    )
     return f"{value * 1000:.0f}"
 
 
@@ -909,20 +1199,49 @@ def _ratio(peer: list[float], ours: list[float]) -> str:
     return f"{statistics.median(peer) / statistics.median(ours):.1f}x"
 
 
+def _codec_label(result: GopResult) -> str:
+    return "H.264" if result.codec == "h264" else "H.265"
+
+
 def print_tables(results: list[GopResult]) -> None:
     print(
-        f"\n{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} CPUs, 1080p30 H.264 "
+        f"\n{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} CPUs, 30 fps, "
         f"{BITRATE_KBPS} kbit/s; ffmpeg x = ffmpeg-HLS / ours (above 1: ours is faster)"
     )
+    warm = [result for result in results if result.paths]
+    if warm:
+        print_warm(warm)
+    for result in warm:
+        if result.loads:
+            print_loads(result)
+    if any(result.loads for result in warm):
+        print(
+            "\nparts/s/v: parts (MSE: frames) each viewer received per second (live: 1 / part "
+            "duration; MSE: the frame rate); client CPU: this process (the viewers); cores %: "
+            "all the machine's cores together (/proc/stat, everything running). A row says "
+            "what limited it: the gateway (one asyncio process: above 90 % of a core); for a "
+            "row behind the live rate (the 1-viewer row's), the machine (cores over 90 % busy "
+            "while the gateway had less than a core), the viewers' process (above 85 %), or, "
+            "none of those full on average, which was full in bursts (100-ms slices). "
+            "MB/viewer: the gateway's RSS growth per added viewer from the previous row of "
+            "the same kind."
+        )
+    cold = [result for result in results if result.cold is not None]
+    if cold:
+        print_cold(cold)
+
+
+def print_warm(results: list[GopResult]) -> None:
     header = (
-        f"{'GOP':>3} {'path':<10} {'first med':>9} {'first max':>9} {'target':>6} {'verdict':>7} "
-        f"{'lat med':>7} {'lat edge':>8} {'lat p95':>7} {'target':>6} {'verdict':>7} "
-        f"{'ffmpeg x first':>14} {'ffmpeg x lat':>12}"
+        f"{'GOP':>3} {'codec':<16} {'path':<10} {'first med':>9} {'first max':>9} {'target':>6} "
+        f"{'verdict':>7} {'lat med':>7} {'lat edge':>8} {'lat p95':>7} {'target':>6} "
+        f"{'verdict':>7} {'ffmpeg x first':>14} {'ffmpeg x lat':>12}"
     )
     print(header)
     print("-" * len(header))
     for result in results:
         peer = result.paths["ffmpeg-hls"]
+        codec = f"{_codec_label(result)} {result.size}"
         for name, path in result.paths.items():
             first = statistics.median(path.first) if path.first else None
             lat = statistics.median(path.latency) if path.latency else None
@@ -933,7 +1252,8 @@ def print_tables(results: list[GopResult]) -> None:
             )
             ours = name != "ffmpeg-hls"
             print(
-                f"{result.gop:>3} {name:<10} {_ms(path.first):>9} {_ms(path.first, 'max'):>9} "
+                f"{result.gop:>3} {codec:<16} {name:<10} {_ms(path.first):>9} "
+                f"{_ms(path.first, 'max'):>9} "
                 f"{TARGET_FIRST[name] * 1000 if ours else '-':>6} "
                 f"{_verdict(first, TARGET_FIRST[name]) if ours else '':>7} "
                 f"{_ms(path.latency):>7} {_ms(path.edge):>8} {p95:>7} "
@@ -945,71 +1265,143 @@ def print_tables(results: list[GopResult]) -> None:
     print("(ms; first: request to first playable bytes; lat: SEI stamp to arrival, all frames)")
     for result in results:
         print(
-            f"\nGOP {result.gop} s: gateway idle (camera live, no viewer) {result.idle_cpu:.1f} % "
-            f"of a core, RSS {result.idle_rss_mb:.1f} MB; ffmpeg -c copy -f hls "
-            f"{result.ffmpeg_cpu:.1f} %, RSS {result.ffmpeg_rss_mb:.1f} MB; stream "
+            f"GOP {result.gop} s, {_codec_label(result)}: gateway idle (camera live, no viewer) "
+            f"{result.idle_cpu:.1f} % of a core, RSS {result.idle_rss_mb:.1f} MB; ffmpeg -c copy "
+            f"-f hls {result.ffmpeg_cpu:.1f} %, RSS {result.ffmpeg_rss_mb:.1f} MB; stream "
             f"{_mbps(result.paths['mse'])} Mbit/s as received"
         )
-        header = (
-            f"{'kind':<6} {'viewers':>7} {'% core':>7} {'target':>6} {'RSS MB':>7} "
-            f"{'MB/viewer':>9} {'target':>6} {'parts/s/v':>9} {'client CPU':>10} {'errors':>6} "
-            f"{'verdict':>7}"
+
+
+def _limit(row: LoadRow, idle_cpu: float, live_rate: float) -> str:
+    """What limited a load row, if anything did (see :func:`print_tables`); ``live_rate``
+    is what one viewer of the kind received alone (parts or frames per second)."""
+    gateway = row.cpu + idle_cpu
+    if gateway > 90:
+        return " (gateway-bound: its one core is full)"
+    if row.parts_per_second >= 0.95 * live_rate:
+        return ""  # the viewers got everything: nothing limited them, however busy
+    if row.machine > 90:
+        return f" (machine-bound: the cores are full, the gateway had {gateway:.0f} % of one)"
+    if row.client_cpu > 85:
+        return " (client-bound: the viewers' core is full)"
+    if row.gateway_full >= 25:
+        return (
+            f" (gateway-bound in bursts: its core was full in {row.gateway_full:.0f} % "
+            "of 100-ms slices)"
         )
-        print(header)
-        print("-" * len(header))
-        previous: dict[str, LoadRow] = {}
-        for row in result.loads:
-            cpu_target = TARGET_CPU[row.kind] if row.viewers == 50 else None
-            # Memory per viewer is the slope between this row and the previous one of
-            # its kind: the first connection pays one-off costs (buffers, code paths run
-            # for the first time) that are not per viewer, and the allocator keeps
-            # what earlier rows freed, so a row alone says little.
-            before = previous.get(row.kind)
-            previous[row.kind] = row
-            slope = (
-                (row.rss_mb - before.rss_mb) / (row.viewers - before.viewers)
-                if before is not None and row.viewers > before.viewers
-                else None
-            )
-            verdicts = [] if slope is None else [_verdict(slope, TARGET_MB_PER_VIEWER)]
-            if cpu_target is not None:
-                verdicts.append(_verdict(row.cpu, cpu_target))
-            bound = ""
-            if row.client_cpu > 85:
-                bound = " (client-bound: the viewers' core is full)"
-            elif row.cpu + result.idle_cpu > 90:
-                bound = " (gateway-bound: its one core is full)"
-            print(
-                f"{row.kind:<6} {row.viewers:>7} {row.cpu:>7.1f} "
-                f"{cpu_target if cpu_target is not None else '-':>6} {row.rss_mb:>7.1f} "
-                f"{'-' if slope is None else f'{slope:.3f}':>9} {TARGET_MB_PER_VIEWER:>6} "
-                f"{row.parts_per_second:>9.2f} {row.client_cpu:>9.0f}% {row.errors:>6} "
-                f"{'MISSED' if 'MISSED' in verdicts else 'ok' if verdicts else '-':>7}{bound}"
-            )
-    print(
-        "\nparts/s/v: parts (MSE: frames) each viewer received per second (live: 1 / part "
-        "duration; MSE: the frame rate); "
-        "client CPU: this process (the viewers); above ~85 % the two cores, not the "
-        "gateway, are the limit. MB/viewer: the gateway's RSS growth "
-        "per added viewer from the previous row of the same kind."
+    if row.machine_full >= 25:
+        return (
+            f" (machine-bound in bursts: the cores were full in {row.machine_full:.0f} % "
+            f"of 100-ms slices, the gateway's in {row.gateway_full:.0f} %)"
+        )
+    return " (behind the live rate, no core full)"
+
+
+def print_loads(result: GopResult) -> None:
+    print(f"\nGOP {result.gop} s, {_codec_label(result)} {result.size}:")
+    header = (
+        f"{'kind':<6} {'viewers':>7} {'% core':>7} {'target':>6} {'RSS MB':>7} "
+        f"{'MB/viewer':>9} {'target':>6} {'parts/s/v':>9} {'client CPU':>10} {'cores %':>7} "
+        f"{'errors':>6} {'verdict':>7}"
     )
+    print(header)
+    print("-" * len(header))
+    previous: dict[str, LoadRow] = {}
+    alone: dict[str, float] = {}
+    for row in result.loads:
+        alone.setdefault(row.kind, row.parts_per_second)
+        cpu_target = TARGET_CPU[row.kind] if row.viewers == 50 else None
+        # Memory per viewer is the slope between this row and the previous one of
+        # its kind: the first connection pays one-off costs (buffers, code paths run
+        # for the first time) that are not per viewer, and the allocator keeps
+        # what earlier rows freed, so a row alone says little.
+        before = previous.get(row.kind)
+        previous[row.kind] = row
+        slope = (
+            (row.rss_mb - before.rss_mb) / (row.viewers - before.viewers)
+            if before is not None and row.viewers > before.viewers
+            else None
+        )
+        verdicts = [] if slope is None else [_verdict(slope, TARGET_MB_PER_VIEWER)]
+        if cpu_target is not None:
+            verdicts.append(_verdict(row.cpu, cpu_target))
+        print(
+            f"{row.kind:<6} {row.viewers:>7} {row.cpu:>7.1f} "
+            f"{cpu_target if cpu_target is not None else '-':>6} {row.rss_mb:>7.1f} "
+            f"{'-' if slope is None else f'{slope:.3f}':>9} {TARGET_MB_PER_VIEWER:>6} "
+            f"{row.parts_per_second:>9.2f} {row.client_cpu:>9.0f}% {row.machine:>7.0f} "
+            f"{row.errors:>6} {'MISSED' if 'MISSED' in verdicts else 'ok' if verdicts else '-':>7}"
+            f"{_limit(row, result.idle_cpu, alone[row.kind])}"
+        )
+
+
+def print_cold(results: list[GopResult]) -> None:
+    print(
+        "\nCold start (no hub: the request opens the camera). Trials start at evenly spread "
+        "points of the GOP; to kf: request to the device sending the first keyframe (its "
+        "SEI stamp); after kf: from there to playable bytes; vs camera: median over trials "
+        "of (row - the camera alone at the same point of the GOP)."
+    )
+    header = (
+        f"{'GOP':>3} {'codec':<16} {'row':<10} {'trials':>6} {'total med':>9} {'min':>5} "
+        f"{'max':>5} {'to kf med':>9} {'after kf med':>12} {'vs camera':>9} {'ffmpeg x':>8}"
+    )
+    print(header)
+    print("-" * len(header))
+    for result in results:
+        cold = result.cold
+        assert cold is not None
+        codec = f"{_codec_label(result)} {result.size}"
+        camera = cold.trials["camera"]
+        peer = [t.total for t in cold.done("ffmpeg-hls")]
+        for row in COLD_ROWS:
+            done = cold.done(row)
+            totals = [t.total for t in done]
+            paired = [
+                t.total - c.total
+                for t, c in zip(cold.trials[row], camera, strict=True)
+                if t is not None and c is not None
+            ]
+            ours = row in ("mse", "ll-hls")
+            print(
+                f"{result.gop:>3} {codec:<16} {row:<10} "
+                f"{len(done):>3}/{len(cold.trials[row]):<2} {_ms(totals):>9} "
+                f"{_ms(totals, 'min'):>5} {_ms(totals, 'max'):>5} "
+                f"{_ms([t.to_keyframe for t in done]):>9} "
+                f"{_ms([t.after_keyframe for t in done]):>12} "
+                f"{_ms(paired) if row != 'camera' else '':>9} "
+                f"{_ratio(peer, totals) if ours else '':>8}"
+            )
+    print("(ms)")
+    for result in results:
+        cold = result.cold
+        assert cold is not None
+        alone = cold.done("camera")
+        print(
+            f"GOP {result.gop} s, camera alone: ONVIF GetProfiles + GetStreamUri "
+            f"{_ms([t.onvif for t in alone])} ms, RTSP handshake until PLAY is sent "
+            f"{_ms([t.rtsp for t in alone])} ms, then the keyframe after "
+            f"{_ms([t.keyframe_wait for t in alone])} ms (median; "
+            f"{_ms([t.keyframe_wait for t in alone], 'min')}..."
+            f"{_ms([t.keyframe_wait for t in alone], 'max')})"
+        )
+        for error in cold.errors:
+            print(f"  failed: {error}")
+
+
+def _resolution(text: str) -> Resolution:
+    match = re.fullmatch(r"(\d+)x(\d+)", text)
+    if match is None:
+        raise argparse.ArgumentTypeError(f"{text!r} is not WIDTHxHEIGHT (e.g. 1280x720)")
+    return Resolution(int(match[1]), int(match[2]))
 
 
 async def run(args: argparse.Namespace) -> list[GopResult]:
     results = []
     with tempfile.TemporaryDirectory(prefix="platonicam-latency-") as folder:
-        for gop in args.gops:
-            results.append(
-                await run_gop(
-                    Path(folder) / f"gop{gop}",
-                    gop,
-                    args.trials,
-                    args.seconds,
-                    args.mse_viewers,
-                    args.hls_viewers,
-                    args.window,
-                )
-            )
+        for codec in args.codecs:
+            for gop in args.gops:
+                results.append(await run_gop(Path(folder) / f"{codec}-gop{gop}", gop, codec, args))
     print_tables(results)
     return results
 
@@ -1020,6 +1412,7 @@ QUICK: dict[str, object] = {
     "window": 3.0,
     "mse_viewers": [1, 50],
     "hls_viewers": [1, 50],
+    "cold_trials": 3,
 }
 
 
@@ -1027,17 +1420,49 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer trials and viewers (< 2 min)")
     parser.add_argument("--gops", nargs="+", type=int, default=[1, 4], help="GOP lengths, s")
+    parser.add_argument(
+        "--sections",
+        nargs="+",
+        choices=["warm", "cold"],
+        default=["warm"],
+        help="warm: first bytes, latency, load rows; cold: cold start (about 5 min)",
+    )
+    parser.add_argument("--cold", action="store_true", help="same as --sections warm cold")
+    parser.add_argument(
+        "--codecs",
+        nargs="+",
+        choices=sorted(CODECS),
+        default=["h264"],
+        help="the device's codec, one pass each (load rows: H.264 only)",
+    )
+    parser.add_argument(
+        "--h265-size",
+        type=_resolution,
+        default=Resolution(1920, 1080),
+        help="picture size of the H.265 pass (default 1920x1080)",
+    )
     parser.add_argument("--trials", type=int, default=10, help="first-bytes requests per path")
+    parser.add_argument("--cold-trials", type=int, default=5, help="cold starts per row")
     parser.add_argument("--seconds", type=float, default=8.0, help="latency window per GOP")
     parser.add_argument("--window", type=float, default=6.0, help="measuring window per load row")
     parser.add_argument("--mse-viewers", nargs="+", type=int, default=[1, 10, 50, 100])
     parser.add_argument("--hls-viewers", nargs="+", type=int, default=[1, 50, 200])
-    parser.add_argument("--limit", type=float, default=600.0, help="stop the whole run after, s")
+    parser.add_argument(
+        "--limit", type=float, help="stop the whole run after, s (default: 600 per section)"
+    )
     args = parser.parse_args()
     if args.quick:  # only what the command line left at its default
         for name, value in QUICK.items():
             if getattr(args, name) == parser.get_default(name):
                 setattr(args, name, value)
+    if args.cold:
+        args.sections = ["warm", "cold"]
+    if min([*args.gops, args.trials, args.cold_trials]) < 1:
+        parser.error("GOP lengths and trial counts must be positive")
+    if min(args.mse_viewers + args.hls_viewers) < 1 or max(args.hls_viewers) > 1000:
+        parser.error("viewer counts must be between 1 and 1000")
+    if args.limit is None:
+        args.limit = 600.0 * len(args.sections) * len(args.codecs)
     if shutil.which("ffmpeg") is None:
         parser.error("ffmpeg is not on PATH")
     with contextlib.suppress(KeyboardInterrupt):

@@ -26,6 +26,7 @@ folder that the service creates on first start (see ``platonicam.store.secrets``
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import tomllib
@@ -50,6 +51,7 @@ from pydantic_settings import (
     PydanticBaseSettingsSource,
     SettingsConfigDict,
 )
+from pydantic_settings.exceptions import SettingsError
 
 from platonicam.errors import PlatonicamError
 
@@ -134,20 +136,87 @@ class TlsSettings(_Section):
     key_file: Path | None = None
 
 
+#: ``[media.cameras.<id>] ingest``: our RTSP client, or FFmpeg through PyAV for odd cameras.
+IngestName = Literal["rtsp", "pyav"]
+#: ``[media.cameras.<id>] transport``: RTSP over the TCP connection (interleaved), or RTP over UDP.
+TransportName = Literal["tcp", "udp"]
+
+
+class CameraMediaSettings(_Section):
+    """How the gateway reads one camera (``media.cameras.<camera id>``).
+
+    ``always_on``: connected from the service's start (or from when the camera
+    is registered) and never closed for idleness, so the first viewer finds
+    the stream live; otherwise opened when the first viewer arrives.
+    ``ingest``: ``rtsp`` (our client) or ``pyav`` (FFmpeg, the fallback for
+    cameras our client cannot read; it carries no metadata track).
+    ``transport``: ``tcp`` (interleaved on the RTSP connection) or ``udp``.
+    """
+
+    always_on: bool = False
+    ingest: IngestName = "rtsp"
+    transport: TransportName = "tcp"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _a_table(cls, value: object) -> object:
+        # Without this, pydantic names the class in its message ("instance of ...").
+        if not isinstance(value, Mapping | BaseModel):
+            options = ", ".join(cls.model_fields)
+            raise ValueError(
+                f"must be a table of options ({options}), not {json.dumps(value, default=str)}"
+            )
+        return value
+
+
+#: The options of a camera that ``media.cameras`` does not name.
+DEFAULT_CAMERA_MEDIA: Final = CameraMediaSettings()
+
+
 class MediaSettings(_Section):
-    """Live media: the RTSP restream of every camera (``platonicam.service.restream``).
+    """Live media: the gateway's feeds and the RTSP restream of every camera.
 
     The service serves ``rtsp://HOST:rtsp_port/cameras/{id}`` on ``http.bind``
     (``rtsp_port = 0`` picks a free port; ``rtsp_enabled = false`` serves no
-    RTSP). ``rtsp_idle_timeout``: seconds a camera's restream stays subscribed
-    after its last RTSP client left. ``idle_timeout``: seconds the gateway keeps a
-    camera connected (its hub open) after its last MSE, HLS or RTSP viewer left.
+    RTSP; see ``platonicam.service.restream``). ``rtsp_idle_timeout``: seconds
+    a camera's restream stays subscribed after its last RTSP client left.
+    ``idle_timeout``: seconds the gateway keeps a camera connected (its hub
+    open) after its last MSE, HLS or RTSP viewer left.
+
+    ``cameras`` sets per camera id how it is read (:class:`CameraMediaSettings`;
+    a camera not named gets the defaults: on demand, our RTSP client, TCP)::
+
+        PLATONICAM_MEDIA__CAMERAS='{"front-door": {"always_on": true, "transport": "udp"}}'
+
+        [media.cameras.front-door]
+        always_on = true
+        ingest = "pyav"
     """
 
     rtsp_enabled: bool = True
     rtsp_port: int = Field(default=8554, ge=0, le=65535)
     rtsp_idle_timeout: float = Field(default=10.0, ge=0, le=3600)
     idle_timeout: float = Field(default=30.0, ge=0, le=3600)
+    cameras: dict[str, CameraMediaSettings] = Field(default_factory=dict)
+
+    @field_validator("cameras")
+    @classmethod
+    def _named_cameras(
+        cls, value: dict[str, CameraMediaSettings]
+    ) -> dict[str, CameraMediaSettings]:
+        for camera_id in value:
+            if not camera_id.strip() or camera_id != camera_id.strip():
+                raise ValueError(f"{camera_id!r} is no camera id (blank or padded with spaces)")
+        return value
+
+    def camera(self, camera_id: str) -> CameraMediaSettings:
+        """The options of ``camera_id`` (the defaults when ``cameras`` does not name it)."""
+        return self.cameras.get(camera_id, DEFAULT_CAMERA_MEDIA)
+
+    @property
+    def always_on(self) -> frozenset[str]:
+        """Ids of the cameras to keep connected whether or not anyone watches."""
+        return frozenset(camera_id for camera_id, o in self.cameras.items() if o.always_on)
 
 
 class EventsSettings(_Section):
@@ -336,6 +405,8 @@ def load_settings(
         return Settings(**given)  # type: ignore[arg-type]
     except ValidationError as error:
         raise ConfigError(_describe_validation(error, path, file_data, env)) from None
+    except SettingsError as error:  # a variable that should hold JSON does not
+        raise ConfigError(_describe_settings_error(error, env)) from None
     finally:
         _FILE_DATA.reset(token)
 
@@ -350,8 +421,8 @@ def _describe_validation(
     for item in error.errors():
         location = [str(part) for part in item["loc"]]
         key = ".".join(location)
-        variable = "PLATONICAM_" + "__".join(part.upper() for part in location)
-        if variable in env:
+        variable = _variable_of(location, env)
+        if variable is not None:
             source = f"environment variable {variable}"
         elif path is not None and _in_document(file_data, location):
             line = _line_of(path, location)
@@ -363,6 +434,35 @@ def _describe_validation(
             message = "unknown setting (check the spelling and the section)"
         lines.append(f"{source}: {key}: {message}")
     return "invalid configuration:\n  " + "\n  ".join(lines)
+
+
+def _variable_of(location: list[str], env: Mapping[str, str]) -> str | None:
+    """The environment variable that set ``location``: itself, or the nearest enclosing
+    one holding JSON (``PLATONICAM_MEDIA__CAMERAS`` for ``media.cameras.cam-1.ingest``)."""
+    for end in range(len(location), 0, -1):
+        variable = "PLATONICAM_" + "__".join(part.upper() for part in location[:end])
+        if variable in env:
+            return variable
+    return None
+
+
+def _describe_settings_error(error: SettingsError, env: Mapping[str, str]) -> str:
+    """pydantic-settings names only the section whose variable was not JSON: name the variable."""
+    field = re.search(r'field "(\w+)" from source "EnvSettingsSource"', str(error))
+    if field is not None:
+        prefix = "PLATONICAM_" + field[1].upper()
+        for variable, value in sorted(env.items()):
+            if variable != prefix and not variable.startswith(prefix + "__"):
+                continue
+            if not value.lstrip().startswith(("{", "[")):
+                continue
+            try:
+                json.loads(value)
+            except ValueError as bad:
+                return (
+                    f"invalid configuration: environment variable {variable}: not valid JSON: {bad}"
+                )
+    return f"invalid configuration: {error}"
 
 
 def _in_document(document: Mapping[str, TomlValue], location: list[str]) -> bool:

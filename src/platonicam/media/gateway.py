@@ -9,8 +9,20 @@ Strategy:
   arrives; later viewers share them. Concurrent first requests open one feed.
 * **Idle close or always on.** A hub with no MSE viewer and no HLS request for
   ``idle_timeout`` seconds is closed (its feed disconnects) by a reaper that
-  looks every ``poll_interval`` seconds; cameras in ``always_on`` are opened by
-  :meth:`Gateway.start` and never reaped.
+  looks every ``poll_interval`` seconds. Cameras in ``always_on`` are never
+  reaped: :meth:`Gateway.start` opens them (waiting at most ``start_timeout``
+  seconds, so a camera that does not answer never holds up the service), and
+  the same loop keeps them open: one that could not be opened, or whose feed
+  went ``failed``, is tried again after a backoff (1 s doubling to a minute),
+  so an always-on camera comes back by itself after a power cut or a
+  password fix, with nobody watching.
+* **The camera table.** With a ``catalog`` (the registered cameras, each with
+  a fingerprint of what its feed is opened from), the gateway compares it
+  with its hubs every ``catalog_interval`` seconds, and at once after
+  :meth:`Gateway.cameras_changed`: an always-on camera registered later is
+  opened, a deleted camera's hub is closed, and a camera whose address or
+  credentials changed is reopened (always-on) or closed (the next viewer opens
+  it with the new ones). Without a catalog every always-on camera is kept open.
 * **A failed camera is retried by its next viewer**, not in a loop: a feed
   that went ``failed`` (a refused password, a missing path) is restarted when
   someone asks for it again; a hub whose feed ended is replaced.
@@ -38,8 +50,10 @@ from collections.abc import (
     AsyncIterator,
     Awaitable,
     Callable,
+    Hashable,
     Iterable,
     Iterator,
+    Mapping,
 )
 from dataclasses import dataclass, field
 from typing import Final, Protocol, runtime_checkable
@@ -47,13 +61,14 @@ from typing import Final, Protocol, runtime_checkable
 from platonicam.clock import Clock, SystemClock
 from platonicam.errors import PlatonicamError
 from platonicam.media.hub import DEFAULT_MAX_LAG, Hub
-from platonicam.media.ingest import IngestState, IngestStats, IngestStatus
+from platonicam.media.ingest import Backoff, IngestState, IngestStats, IngestStatus
 from platonicam.media.snapshot import SnapshotCache
 from platonicam.rtsp.metadata import MetadataDocument
 from platonicam.rtsp.stream import AccessUnit, StreamDescription
 
 __all__ = [
     "CameraStats",
+    "Catalog",
     "Feed",
     "FeedOpener",
     "Gateway",
@@ -67,6 +82,10 @@ log = logging.getLogger(__name__)
 DEFAULT_IDLE_TIMEOUT: Final = 30.0
 #: An HLS client counts as a viewer for this many seconds after its last request.
 HLS_VIEWER_WINDOW: Final = 10.0
+#: Default seconds between two looks at the camera table (the ``catalog``).
+DEFAULT_CATALOG_INTERVAL: Final = 5.0
+#: Default seconds :meth:`Gateway.start` waits for the always-on cameras to open.
+DEFAULT_START_TIMEOUT: Final = 5.0
 
 
 class Feed(Protocol):
@@ -99,6 +118,10 @@ class MetadataFeed(Protocol):
 
     def subscribe_metadata(self) -> AsyncIterator[MetadataDocument]: ...
 
+
+#: The registered cameras: camera id -> a fingerprint of what its feed is opened from
+#: (address, credentials); a changed fingerprint reopens the camera's feed.
+Catalog = Callable[[], Awaitable[Mapping[str, Hashable]]]
 
 #: Takes one camera's metadata documents (camera id, documents) until they end or it is
 #: cancelled (when the camera's hub closes).
@@ -143,6 +166,23 @@ class _Entry:
     last_activity: float
     hls_clients: dict[str, float] = field(default_factory=dict)
     metadata_task: asyncio.Task[None] | None = None
+    #: The catalog's fingerprint of the camera when it was opened (None: not listed yet).
+    fingerprint: Hashable | None = None
+    #: How many catalog listings had begun when it was opened: a listing begun
+    #: earlier may predate the camera and must not close it.
+    listing: int = 0
+
+
+@dataclass(slots=True)
+class _Keeper:
+    """Keeping one always-on camera open: its retry pace and the opening under way."""
+
+    backoff: Backoff = field(default_factory=lambda: Backoff(initial=1.0, factor=2.0, cap=60.0))
+    #: ``loop.time()`` before which nothing is tried again.
+    retry_at: float = 0.0
+    #: A failed feed was seen and its restart is due at ``retry_at``.
+    restart_due: bool = False
+    opening: asyncio.Task[None] | None = None
 
 
 class Gateway:
@@ -157,6 +197,9 @@ class Gateway:
         always_on: Iterable[str] = (),
         poll_interval: float = 1.0,
         max_lag: float = DEFAULT_MAX_LAG,
+        catalog: Catalog | None = None,
+        catalog_interval: float = DEFAULT_CATALOG_INTERVAL,
+        start_timeout: float = DEFAULT_START_TIMEOUT,
     ) -> None:
         self._opener = opener
         self._clock: Clock = clock or SystemClock()
@@ -164,6 +207,14 @@ class Gateway:
         self.always_on = frozenset(always_on)
         self.poll_interval = poll_interval
         self.max_lag = max_lag
+        self.catalog_interval = catalog_interval
+        self.start_timeout = start_timeout
+        self._catalog = catalog
+        #: The last listing of the camera table (None: no catalog, or not listed yet).
+        self._registered: Mapping[str, Hashable] | None = None
+        self._listings = 0
+        self._changed = asyncio.Event()
+        self._keepers: dict[str, _Keeper] = {}
         self._entries: dict[str, _Entry] = {}
         self._locks: dict[str, asyncio.Lock] = {}
         self._reaper: asyncio.Task[None] | None = None
@@ -175,16 +226,18 @@ class Gateway:
     # -- life cycle ------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Start the idle reaper and open every always-on camera (errors are logged)."""
-        if self._reaper is None:
-            self._reaper = asyncio.get_running_loop().create_task(
-                self._reap_forever(), name="media-gateway-reaper"
-            )
-        for camera_id in sorted(self.always_on):
-            try:
-                await self.hub(camera_id)
-            except PlatonicamError as exc:
-                log.warning("always-on camera %s: %s", camera_id, exc)
+        """Start the housekeeping loop (idle close, always-on cameras, the catalog) and
+        open the always-on cameras, waiting for them at most ``start_timeout`` seconds
+        (a camera that cannot be opened is logged and tried again later)."""
+        if self._reaper is not None:
+            return
+        await self._refresh_catalog()
+        opening = self._keep_always_on()
+        self._reaper = asyncio.get_running_loop().create_task(
+            self._reap_forever(), name="media-gateway-reaper"
+        )
+        if opening:
+            await asyncio.wait(opening, timeout=self.start_timeout)
 
     async def aclose(self) -> None:
         """Close every hub and feed; the gateway refuses work afterwards."""
@@ -194,6 +247,11 @@ class Gateway:
             reaper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await reaper
+        for keeper in self._keepers.values():
+            if keeper.opening is not None:
+                keeper.opening.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await keeper.opening
         for camera_id in list(self._entries):
             await self.close_camera(camera_id)
 
@@ -225,6 +283,9 @@ class Gateway:
                 hub = Hub(camera_id, feed, max_lag=self.max_lag)
                 hub.start()
                 entry = _Entry(feed, hub, SnapshotCache(self._clock), self._clock.monotonic())
+                entry.listing = self._listings
+                if self._registered is not None:
+                    entry.fingerprint = self._registered.get(camera_id)
                 self._entries[camera_id] = entry
                 self._start_metadata(camera_id, entry)
                 log.info("camera %s: media hub opened", camera_id)
@@ -366,12 +427,112 @@ class Gateway:
         return idle
 
     async def _reap_forever(self) -> None:
+        loop = asyncio.get_running_loop()
+        next_listing = loop.time() + self.catalog_interval
         while True:
-            await asyncio.sleep(self.poll_interval)
+            # Woken early by cameras_changed(): the table is listed at once.
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self.poll_interval):
+                    await self._changed.wait()
             try:
+                if self._changed.is_set() or loop.time() >= next_listing:
+                    self._changed.clear()
+                    next_listing = loop.time() + self.catalog_interval
+                    await self._refresh_catalog()
                 await self.reap()
-            except Exception:  # pragma: no cover - keep reaping whatever one close did
-                log.exception("closing idle media hubs failed")
+                self._keep_always_on()
+            except Exception:  # pragma: no cover - keep going whatever one camera did
+                log.exception("media gateway housekeeping failed")
+
+    # -- always on and the camera table ----------------------------------------------
+
+    def cameras_changed(self) -> None:
+        """Look at the camera table soon (a camera was added, changed or deleted)."""
+        self._changed.set()
+
+    async def _refresh_catalog(self) -> None:
+        """List the camera table; close the hubs of deleted cameras and of changed ones."""
+        if self._catalog is None:
+            return
+        self._listings += 1
+        listing = self._listings
+        try:
+            registered = dict(await self._catalog())
+        except Exception:  # the database hiccupped: keep the last listing, try next round
+            log.exception("listing the cameras for the media gateway failed")
+            return
+        self._registered = registered
+        for camera_id in [c for c in self._keepers if c not in registered]:
+            keeper = self._keepers.pop(camera_id)
+            if keeper.opening is not None:
+                keeper.opening.cancel()
+        for camera_id, entry in list(self._entries.items()):
+            if entry.listing >= listing:
+                continue  # opened while listing: the listing may predate it
+            if camera_id in registered and entry.fingerprint is None:
+                entry.fingerprint = registered[camera_id]
+                continue
+            if camera_id in registered and entry.fingerprint == registered[camera_id]:
+                continue
+            async with self._locks.setdefault(camera_id, asyncio.Lock()):
+                if self._entries.get(camera_id) is not entry:
+                    continue
+                why = "changed" if camera_id in registered else "was deleted"
+                log.info("camera %s %s: closing its media hub", camera_id, why)
+                await self.close_camera(camera_id)
+
+    def _keep_always_on(self) -> list[asyncio.Task[None]]:
+        """Open the always-on cameras that are not open and restart failed ones, each
+        at its backoff's pace; returns the openings started."""
+        started: list[asyncio.Task[None]] = []
+        if self._closed:
+            return started
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        for camera_id in sorted(self.always_on):
+            if self._registered is not None and camera_id not in self._registered:
+                continue  # not registered (yet): the catalog says when it is
+            keeper = self._keepers.setdefault(camera_id, _Keeper())
+            if keeper.opening is not None and not keeper.opening.done():
+                continue
+            entry = self._entries.get(camera_id)
+            state = entry.feed.status.state if entry is not None else None
+            if state is IngestState.LIVE:
+                keeper.backoff.reset()
+                keeper.restart_due = False
+            if now < keeper.retry_at:
+                continue
+            if entry is None or entry.hub.closed:
+                keeper.opening = loop.create_task(
+                    self._open_always_on(camera_id, keeper), name=f"media-always-on-{camera_id}"
+                )
+                started.append(keeper.opening)
+            elif state is IngestState.FAILED:
+                # Failed means retrying cannot help until something changes; for a
+                # camera nobody watches, something may have (a password typed in at
+                # the camera): try again, ever more slowly.
+                if keeper.restart_due:
+                    log.info("always-on camera %s failed: trying it again", camera_id)
+                    entry.feed.restart()
+                    keeper.restart_due = False
+                else:
+                    keeper.retry_at = now + keeper.backoff.next()
+                    keeper.restart_due = True
+        return started
+
+    async def _open_always_on(self, camera_id: str, keeper: _Keeper) -> None:
+        try:
+            await self.hub(camera_id)
+        except Exception as exc:  # one camera's trouble must not stop the others
+            delay = keeper.backoff.next()
+            keeper.retry_at = asyncio.get_running_loop().time() + delay
+            detail = str(exc) if isinstance(exc, PlatonicamError | OSError) else repr(exc)
+            log.warning(
+                "always-on camera %s cannot be opened (trying again in %.0f s): %s",
+                camera_id,
+                delay,
+                detail,
+            )
 
     # -- stats -----------------------------------------------------------------------
 

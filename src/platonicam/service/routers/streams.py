@@ -10,8 +10,8 @@ inside the gateway's feed: no response here contains them.
 Routes, under ``/api/cameras/{camera_id}``:
 
 - ``GET /stream``: every way to watch, with URLs that carry a fresh media token;
-- ``GET /stream/stats``: state (idle, connecting, live, retrying, failed + reason)
-  and figures;
+- ``GET /stream/stats``: state (idle, connecting, live, retrying, failed + reason),
+  figures, and how the camera is read (``media.cameras``: ingest, transport, always on);
 - ``GET /hls/index.m3u8``: Low-Latency HLS, blocking reload on
   ``_HLS_msn``/``_HLS_part``; ``GET /hls/plain.m3u8``: complete segments only;
   ``GET /hls/master.m3u8``: a multivariant playlist naming ``index.m3u8``. On a
@@ -35,7 +35,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Hashable
 from pathlib import Path
 from typing import Annotated, Final
 
@@ -44,10 +44,10 @@ from fastapi.responses import FileResponse
 from pydantic import BaseModel
 from starlette.websockets import WebSocketDisconnect
 
-from platonicam.config import Settings
+from platonicam.config import IngestName, Settings, TransportName
 from platonicam.errors import PlatonicamError
 from platonicam.media.errors import MediaError
-from platonicam.media.gateway import Feed, Gateway
+from platonicam.media.gateway import CameraStats, Feed, Gateway
 from platonicam.media.ingest import Ingest
 from platonicam.media.mse import stream_mse
 from platonicam.media.snapshot import SnapshotError
@@ -92,7 +92,11 @@ def _media_secret(settings: Settings) -> bytes:
 @contextlib.asynccontextmanager
 async def media_gateway(context: ServiceContext) -> AsyncIterator[MediaAccess]:
     """The gateway of a running service: feeds open the registered cameras' main
-    profile stream with their stored credentials. Closed (every feed too) at exit."""
+    profile stream with their stored credentials, each as ``media.cameras`` says
+    (ingest, transport, always on). The always-on cameras are opened before this
+    yields (waiting a few seconds at most), and kept open; the gateway watches the
+    camera table for cameras added, changed or deleted. Closed (every feed too) at exit."""
+    media = context.settings.media
 
     async def open_feed(camera_id: str) -> Feed:
         await context.cameras.require(camera_id)
@@ -105,9 +109,42 @@ async def media_gateway(context: ServiceContext) -> AsyncIterator[MediaAccess]:
         credentials = (
             RtspCredentials(login.username, login.password or "") if login.username else None
         )
-        return Ingest(camera_id, uri, credentials)
+        options = media.camera(camera_id)
+        return Ingest(
+            camera_id,
+            uri,
+            credentials,
+            options.ingest,
+            transport=options.transport,
+            always_on=options.always_on,
+        )
 
-    gateway = Gateway(open_feed, idle_timeout=context.settings.media.idle_timeout)
+    async def catalog() -> dict[str, Hashable]:
+        # What the feed is opened from: a new address or login reopens it. updated_at
+        # stands in for the password (only its presence is in the record).
+        return {
+            record.id: (
+                record.host,
+                record.port,
+                record.use_https,
+                record.verify_tls,
+                record.ca_cert_pem,
+                record.username,
+                record.has_password,
+                record.updated_at,
+            )
+            for record in await context.cameras.list()
+        }
+
+    gateway = Gateway(
+        open_feed,
+        idle_timeout=media.idle_timeout,
+        always_on=media.always_on,
+        catalog=catalog,
+    )
+    for camera_id in sorted(media.always_on):
+        if await context.cameras.get(camera_id) is None:
+            log.warning("always-on camera %s is not registered: it is opened once it is", camera_id)
     access = MediaAccess(gateway, MediaTokens(_media_secret(context.settings), context.clock))
     async with gateway:
         yield access
@@ -205,6 +242,12 @@ class StreamStatsOut(BaseModel):
     mime: str | None
     width: int | None
     height: int | None
+    #: How the camera is read (``media.cameras``): ``rtsp`` (our client) or ``pyav`` (FFmpeg).
+    ingest: IngestName
+    #: RTSP over ``tcp`` (interleaved) or RTP over ``udp``.
+    transport: TransportName
+    #: Kept connected whether or not anyone watches (never closed for idleness).
+    always_on: bool
 
 
 @router.get("/stream")
@@ -237,10 +280,19 @@ async def list_streams(
 
 
 @router.get("/stream/stats")
-async def stream_stats(access: Access, user: MediaUser, camera_id: str) -> StreamStatsOut:
-    """Where the camera's stream is (``idle`` when nobody watches) and how it goes."""
+async def stream_stats(
+    context: Context, access: Access, user: MediaUser, camera_id: str
+) -> StreamStatsOut:
+    """Where the camera's stream is (``idle`` when nobody watches), how it goes, and
+    how it is read (ingest, transport, always on)."""
     stats = access.gateway.stats(camera_id)
-    return StreamStatsOut(**{name: getattr(stats, name) for name in StreamStatsOut.model_fields})
+    options = context.settings.media.camera(camera_id)
+    return StreamStatsOut(
+        **{name: getattr(stats, name) for name in CameraStats.__dataclass_fields__},
+        ingest=options.ingest,
+        transport=options.transport,
+        always_on=camera_id in access.gateway.always_on,
+    )
 
 
 @router.get(
@@ -342,10 +394,13 @@ async def mse(websocket: WebSocket, camera_id: str, token: str | None = None) ->
         for task in (sending, leaving):
             task.cancel()
         await asyncio.gather(sending, leaving, return_exceptions=True)
-    if sending in done and not sending.cancelled() and sending.exception() is None:
-        # The hub closed (the camera was removed or the service stops): say so politely.
-        with contextlib.suppress(WebSocketDisconnect, RuntimeError, OSError):
-            await websocket.close(code=1001)
+        # The idle period counts from when the last viewer left, not from when it came.
+        access.gateway.touch(camera_id)
+    # Close from our side too, whoever started: the hub closed (the camera was removed or the
+    # service stops: 1001), or the viewer left (then this ends the TCP connection at once;
+    # without it the server leaves the client waiting for the close until it gives up).
+    with contextlib.suppress(WebSocketDisconnect, RuntimeError, OSError):
+        await websocket.close(code=1001 if sending in done else 1000)
 
 
 async def _until_disconnect(websocket: WebSocket) -> None:

@@ -231,6 +231,11 @@ def create_app(
                     EventsSupervisor.for_context(context)
                 )
                 app.state.media = await stack.enter_async_context(streams.media_gateway(context))
+                # Camera routes announce changes, so subscriptions and feeds follow at once
+                # (both also re-read the camera table on their own every few seconds).
+                context.camera_listeners.append(app.state.events.camera_changed)
+                gateway = app.state.media.gateway
+                context.camera_listeners.append(lambda _camera_id: gateway.cameras_changed())
                 app.state.metadata = await stack.enter_async_context(
                     MetadataService(app.state.media.gateway, bus=app.state.events.bus)
                 )

@@ -21,7 +21,7 @@ grants. The camera id is read from the path parameter the route names.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -62,6 +62,14 @@ class ServiceContext:
     runner: ApplyRunner
     discovery: Discovery
     recommender: Recommender
+    #: Called with a camera id when a route added, changed or deleted that camera (the
+    #: events supervisor and the media gateway register here to react at once).
+    camera_listeners: list[Callable[[str], None]] = field(default_factory=list)
+
+    def camera_changed(self, camera_id: str) -> None:
+        """Tell every listener that ``camera_id`` was added, changed or deleted."""
+        for listener in self.camera_listeners:
+            listener(camera_id)
 
 
 async def get_context(request: Request) -> ServiceContext:

@@ -154,7 +154,6 @@ async def add_camera(running: Running, port: int, name: str = "Front door") -> s
     response = await running.http.post("/api/cameras", json=body, headers=headers)
     assert response.status_code == 201, response.text
     camera_id: str = response.json()["id"]
-    running.events.camera_changed(camera_id)
     return camera_id
 
 
@@ -521,3 +520,22 @@ async def test_api_paging_returns_every_event_once_and_retention_runs_periodical
         await until(lambda: running.events.expired == 1, timeout=5)
         assert await store.count() == 23
         assert await running.stored(admin, kind="tamper") == []
+
+
+async def test_camera_routes_start_and_stop_subscriptions_at_once(
+    tmp_path: Path, device: Device, database_url: str
+) -> None:
+    # Reconciling on its own only once an hour: what happens here is the routes' doing.
+    settings = api_settings(
+        tmp_path / "service", database_url, events={**FAST_EVENTS, "reconcile_interval": 3600}
+    )
+    async with service(settings) as running:
+        camera_id = await add_camera(running, device.port)
+        await running.wait_status(camera_id, "s['state'] == 'subscribed'")
+        headers = await running.user("admin", Role.ADMIN)
+        deleted = await running.http.delete(f"/api/cameras/{camera_id}", headers=headers)
+        assert deleted.status_code == 204, deleted.text
+        deadline = asyncio.get_running_loop().time() + 10
+        while camera_id in running.events.cameras:
+            assert asyncio.get_running_loop().time() < deadline, "still subscribed"
+            await asyncio.sleep(0.05)

@@ -101,6 +101,7 @@ async def add_camera(context: Context, actor: Admin, body: CameraCreate) -> Came
         f"registered camera {camera.id} ({camera.name}) at {address.label}",
         camera_id=camera.id,
     )
+    context.camera_changed(camera.id)
     return CameraOut.of(camera)
 
 
@@ -169,6 +170,7 @@ async def update_camera(
         f"updated camera {camera_id}: {summary or 'no change'}",
         camera_id=camera_id,
     )
+    context.camera_changed(camera_id)
     return CameraOut.of(camera)
 
 
@@ -184,6 +186,7 @@ async def delete_camera(context: Context, actor: CameraAdmin, camera_id: str) ->
         f"deleted camera {camera_id} ({camera.name})",
         camera_id=camera_id,
     )
+    context.camera_changed(camera_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

@@ -126,6 +126,13 @@ def api_settings(data_dir: Path, database_url: str = "", **overrides: object) ->
     ``database_url`` fixture (conftest) gives one on each backend.
     """
     discovery = {"multicast": False, "unicast_targets": [], "timeout": 1.0}
+    # Every registered camera is subscribed for events at once; a device fixture stopping
+    # first waits for the service's PullMessages in flight, so keep those short.
+    events = overrides.get("events")
+    overrides = {
+        **overrides,
+        "events": {"pull_timeout": 1.0, **(events if isinstance(events, dict) else {})},
+    }
     if database_url:
         overrides = {**overrides, "database": {"url": database_url}}
     return settings_for(data_dir, discovery=discovery, **overrides)

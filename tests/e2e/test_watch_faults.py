@@ -17,6 +17,7 @@ import httpx
 import pytest
 from playwright.async_api import Page
 
+from tests.e2e.playback import buffered_end, wait_advancing, wait_stalled
 from tests.e2e.test_watch_page import CHROMIUM, browser, current_time, picture_spread
 from tests.integration.media.processes import DeviceProcess, ServiceProcess, service_process
 
@@ -31,40 +32,6 @@ async def open_watch_page(page: Page, service: ServiceProcess, camera_id: str, m
     await page.fill("#username", "admin")
     await page.fill("#password", service.admin_password)
     await page.click("#login button[type=submit]")
-
-
-async def wait_advancing(page: Page, past: float, limit: float, what: str) -> float:
-    """Wait until ``video.currentTime`` is beyond ``past`` + 1 s; its value then."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + limit
-    while loop.time() < deadline:
-        now = await current_time(page)
-        if now > past + 1.0:
-            return now
-        await asyncio.sleep(0.2)
-    shown = await page.text_content("#state")
-    error = await page.text_content("#player-error")
-    pytest.fail(f"{what}: currentTime stayed at {await current_time(page)} ({shown!r}, {error!r})")
-
-
-async def wait_stalled(page: Page, limit: float) -> float:
-    """Wait until ``video.currentTime`` has not moved for a second; its value then."""
-    async with asyncio.timeout(limit):
-        last, still = await current_time(page), 0
-        while still < 4:
-            await asyncio.sleep(0.25)
-            now = await current_time(page)
-            still = still + 1 if now == last else 0
-            last = now
-    return last
-
-
-async def buffered_end(page: Page) -> float:
-    value = await page.evaluate(
-        "(() => { const b = document.getElementById('video').buffered;"
-        " return b.length ? b.end(b.length - 1) : 0; })()"
-    )
-    return float(value)
 
 
 async def stream_state(client: httpx.AsyncClient, headers: dict[str, str], camera_id: str) -> str:

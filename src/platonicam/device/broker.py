@@ -58,6 +58,7 @@ from platonicam.onvif.models.events import (
     format_event_time,
 )
 from platonicam.onvif.soap.namespaces import TNS1
+from platonicam.tasks import cancel_and_wait
 
 __all__ = [
     "PAYLOAD_PREFIX",
@@ -266,9 +267,7 @@ class BrokerLink:
         """Stop publishing and disconnect; safe to call more than once."""
         task, self._task = self._task, None
         if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await cancel_and_wait(task)
         self.status = BrokerStatus.OFFLINE
 
     def _client(self) -> aiomqtt.Client:
@@ -331,9 +330,7 @@ class BrokerLink:
                 self._wakeup.clear()
                 await self._wakeup.wait()
         finally:
-            watcher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await watcher
+            await cancel_and_wait(watcher)
         raise aiomqtt.MqttError("connection lost")
 
     async def _watch(self, client: aiomqtt.Client, lost: asyncio.Event) -> None:

@@ -37,6 +37,7 @@ from platonicam.onvif.soap.build import element
 from platonicam.onvif.soap.envelope import build_envelope
 from platonicam.onvif.soap.namespaces import WSA, WSNT
 from platonicam.onvif.transport import AsyncioSoapTransport, SoapTransport
+from platonicam.tasks import cancel_all
 
 __all__ = ["PushDelivery", "PushOptions", "check_consumer", "notify_envelope"]
 
@@ -117,11 +118,7 @@ class PushDelivery:
     async def close(self) -> None:
         """Stop every delivery (the device shuts down) and close the connections."""
         tasks = list(self._tasks.values())
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_all(tasks)
         if self.options.transport is None:
             await self._transport.aclose()
 

@@ -64,6 +64,7 @@ from platonicam.onvif.models.common import ServiceKind
 from platonicam.onvif.models.device import DiscoveryMode
 from platonicam.rtsp.server import RtspServer
 from platonicam.rtsp.stream import LiveStream
+from platonicam.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -349,9 +350,7 @@ class DeviceRuntime:
         """Stop everything (Bye sent, sockets closed, state flushed). Idempotent."""
         supervisor, self._supervisor = self._supervisor, None
         if supervisor is not None:
-            supervisor.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await supervisor
+            await cancel_and_wait(supervisor)
         await self._stop_services()
         control, self._control = self._control, None
         if control is not None:

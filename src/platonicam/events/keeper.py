@@ -61,6 +61,7 @@ from platonicam.onvif.errors import (
     TransportError,
 )
 from platonicam.onvif.facades.events import PullPointSubscription
+from platonicam.tasks import cancel_and_wait
 
 __all__ = [
     "Backoff",
@@ -316,9 +317,7 @@ class SubscriptionKeeper(abc.ABC):
         """Stop the loop and release the camera's subscription (best effort)."""
         task, self._task = self._task, None
         if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await cancel_and_wait(task)
         await self._release()
         self._update(state=SubscriptionState.STOPPED, next_renew_at=None)
 

@@ -61,6 +61,7 @@ import aiomqtt
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from platonicam.events.model import Event, EventKind, JsonValue
+from platonicam.tasks import cancel_and_wait
 
 __all__ = [
     "DEFAULT_TOPIC_PREFIX",
@@ -486,9 +487,7 @@ class MqttBridge:
             async with asyncio.timeout(flush_timeout):
                 await asyncio.shield(self._task)
         except TimeoutError:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await cancel_and_wait(self._task)
         self._task = None
         if self._outbox:
             _log.warning("MQTT bridge closed with %d undelivered messages", len(self._outbox))

@@ -65,6 +65,7 @@ from platonicam.media.ingest import Backoff, IngestState, IngestStats, IngestSta
 from platonicam.media.snapshot import SnapshotCache
 from platonicam.rtsp.metadata import MetadataDocument
 from platonicam.rtsp.stream import AccessUnit, StreamDescription
+from platonicam.tasks import cancel_and_wait
 
 __all__ = [
     "CameraStats",
@@ -244,14 +245,10 @@ class Gateway:
         self._closed = True
         reaper, self._reaper = self._reaper, None
         if reaper is not None:
-            reaper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await reaper
+            await cancel_and_wait(reaper)
         for keeper in self._keepers.values():
             if keeper.opening is not None:
-                keeper.opening.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await keeper.opening
+                await cancel_and_wait(keeper.opening)
         for camera_id in list(self._entries):
             await self.close_camera(camera_id)
 
@@ -405,9 +402,7 @@ class Gateway:
     async def _stop_metadata(entry: _Entry) -> None:
         task, entry.metadata_task = entry.metadata_task, None
         if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await cancel_and_wait(task)
 
     # -- idle close ------------------------------------------------------------------
 

@@ -73,6 +73,7 @@ from platonicam.media.hls import Playlist, ReloadDecision
 from platonicam.media.parts import Part, Partitioner, choose_part_target
 from platonicam.rtsp.sei import H264_NAL_SEI, H265_NAL_PREFIX_SEI, parse_latency_sei
 from platonicam.rtsp.stream import VIDEO_CLOCK_RATE, AccessUnit, StreamDescription, VideoCodec
+from platonicam.tasks import cancel_and_wait
 
 __all__ = [
     "Epoch",
@@ -329,9 +330,7 @@ class Hub:
         self._closed = True
         task, self._task = self._task, None
         if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await cancel_and_wait(task)
         self._wake_all()
 
     async def _run(self) -> None:

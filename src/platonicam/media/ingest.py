@@ -68,6 +68,7 @@ from platonicam.rtsp.errors import (
 from platonicam.rtsp.fanout import UnitQueue
 from platonicam.rtsp.metadata import MetadataDocument
 from platonicam.rtsp.stream import AccessUnit, StreamDescription, VideoCodec
+from platonicam.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -447,9 +448,7 @@ class Ingest:
         self._closed = True
         task, self._task = self._task, None
         if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await cancel_and_wait(task)
         for subscriber in self._subscribers:
             subscriber.end()
         for reader in self._metadata_subscribers:
@@ -589,9 +588,7 @@ class Ingest:
             while not opening.done():
                 await asyncio.wait({opening}, timeout=self._poll)
                 if self._idle_expired() and not opening.done():
-                    opening.cancel()
-                    with contextlib.suppress(asyncio.CancelledError, PlatonicamError, OSError):
-                        await opening
+                    await cancel_and_wait(opening, ignore=(PlatonicamError, OSError))
                     raise _Stop
             try:
                 opening.result()
@@ -618,9 +615,7 @@ class Ingest:
                     )
         finally:
             if pump is not None and not pump.done():
-                pump.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await pump
+                await cancel_and_wait(pump)
             self._malformed_done += source.malformed_packets
             self._source = None
             with contextlib.suppress(PlatonicamError, OSError):

@@ -100,6 +100,7 @@ from platonicam.rtsp.metadata import packetize as packetize_metadata
 from platonicam.rtsp.rtp import RtcpSenderReport, RtpPacket, ntp_from_unix, random_ssrc
 from platonicam.rtsp.sdp import VIDEO_PAYLOAD_TYPE, describe_stream
 from platonicam.rtsp.stream import AccessUnit, LiveStream, StreamDescription, VideoCodec
+from platonicam.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -390,14 +391,10 @@ class _Mount:
 
     async def stop(self) -> None:
         if self.metadata_task is not None:
-            self.metadata_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self.metadata_task
+            await cancel_and_wait(self.metadata_task)
             self.metadata_task = None
         if self.task is not None:
-            self.task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self.task
+            await cancel_and_wait(self.task)
             self.task = None
 
     async def _run_metadata(self, source: MetadataSource) -> None:
@@ -720,9 +717,7 @@ class RtspServer:
             return
         server.close()
         if self._reaper is not None:
-            self._reaper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._reaper
+            await cancel_and_wait(self._reaper)
         for mount in self._mounts.values():
             await mount.stop()
         for session in list(self._sessions.values()):

@@ -95,6 +95,7 @@ from platonicam.service.errors import CameraOperationError
 from platonicam.store.records import CameraRecord
 from platonicam.store.repositories.cameras import CameraRepository
 from platonicam.store.repositories.events import EventRepository
+from platonicam.tasks import cancel_all, cancel_and_wait
 
 __all__ = [
     "NOTIFY_PATH",
@@ -367,11 +368,7 @@ class EventsSupervisor:
     async def aclose(self) -> None:
         """Stop every manager (releasing the cameras' pull points), deliver what
         is queued to the store and the broker, end the live feeds."""
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_all(self._tasks)
         self._tasks.clear()
         async with self._lock:
             for camera_id in list(self._watched):
@@ -497,9 +494,7 @@ class EventsSupervisor:
             return
         for task in (watched.describe, watched.launch):
             if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+                await cancel_and_wait(task)
         if watched.manager is not None:
             await watched.manager.stop()
         await watched.client.aclose()

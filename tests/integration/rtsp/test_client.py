@@ -104,9 +104,11 @@ async def test_reads_our_server_with_digest(codec: VideoCodec, gop: int, transpo
     assert kinds[: len(source.parameter_sets)] == list(parameter_set_types(codec))
     assert [u.timestamp for u in units] == [3600 * i for i in range(gop)]
     # Wall clock from the RTCP sender report equals the source's stamp in the latency SEI.
+    # The report maps an earlier unit's stamp; the source's own scheduling jitter between
+    # the two (a few ms on a loaded machine) is all that may differ, far below a frame.
     stamps = [parse_latency_sei(n, codec) for n in first.nal_units]
     stamp = next(s for s in stamps if s is not None)
-    assert first.wallclock == pytest.approx(stamp, abs=0.002)
+    assert first.wallclock == pytest.approx(stamp, abs=0.015)
     assert abs(first.wallclock - time.time()) < 15
 
 

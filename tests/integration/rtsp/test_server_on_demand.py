@@ -159,8 +159,8 @@ async def test_resolver_mounts_paths_on_request_and_forgets_them() -> None:
         assert await ffprobe_stream(server.url("cameras/a"), "tcp") == EXPECTED
         assert "cameras/a" in asked
         # Idle: unsubscribed and unmounted; the next client mounts it again.
-        await wait_until(lambda: server.mounted == frozenset(), 10)
-        assert streams["cameras/a"].active == 0
+        stream_a = streams["cameras/a"]
+        await wait_until(lambda: server.mounted == frozenset() and stream_a.active == 0, 10)
 
         async with RawRtspClient("127.0.0.1", server.port) as client:
             url = server.url("cameras/a")

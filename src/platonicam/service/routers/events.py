@@ -20,7 +20,6 @@ the database):
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -40,6 +39,7 @@ from platonicam.service.schemas.events import EventOut, EventPageOut, EventStatu
 from platonicam.service.schemas.problem import problem_responses
 from platonicam.store.records import Role, UserRecord
 from platonicam.store.repositories.events import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, InvalidCursor
+from platonicam.tasks import cancel_and_wait
 
 __all__ = ["get_supervisor", "router"]
 
@@ -211,9 +211,7 @@ async def events_socket(
             getter = asyncio.ensure_future(subscription.get())
             done, _ = await asyncio.wait({getter, receiver}, return_when=asyncio.FIRST_COMPLETED)
             if receiver in done:
-                getter.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await getter
+                await cancel_and_wait(getter)
                 return
             event = getter.result()
             if event is None:
@@ -224,9 +222,7 @@ async def events_socket(
         return
     finally:
         subscription.close()
-        receiver.cancel()
-        with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect):
-            await receiver
+        await cancel_and_wait(receiver, ignore=(WebSocketDisconnect,))
 
 
 async def _socket_user(

@@ -20,7 +20,6 @@ closed with code 1008 before it is accepted.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from typing import Annotated, Final
 
@@ -37,6 +36,7 @@ from platonicam.service.metadata import MetadataService
 from platonicam.service.routers.streams import Access, MediaAccess, MediaUser, media_user
 from platonicam.service.schemas.metadata import MetadataOut
 from platonicam.service.schemas.problem import problem_responses
+from platonicam.tasks import cancel_and_wait
 
 __all__ = ["get_metadata_service", "router"]
 
@@ -133,9 +133,7 @@ async def metadata_socket(websocket: WebSocket, camera_id: str, token: str | Non
                     {getter, receiver}, timeout=REFRESH, return_when=asyncio.FIRST_COMPLETED
                 )
                 if getter not in done:
-                    getter.cancel()
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await getter
+                    await cancel_and_wait(getter)
                 if receiver in done:
                     return
                 if getter in done and getter.result() is None:
@@ -149,9 +147,7 @@ async def metadata_socket(websocket: WebSocket, camera_id: str, token: str | Non
     except (WebSocketDisconnect, RuntimeError, OSError):
         return
     finally:
-        receiver.cancel()
-        with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, RuntimeError):
-            await receiver
+        await cancel_and_wait(receiver, ignore=(WebSocketDisconnect, RuntimeError))
 
 
 def _shape(out: MetadataOut) -> tuple[object, ...]:

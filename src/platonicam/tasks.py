@@ -1,0 +1,46 @@
+"""Stopping background tasks without swallowing the stopper's own cancellation.
+
+The usual ``task.cancel()`` followed by ``with suppress(CancelledError): await task``
+has a trap: if the task doing the stopping is itself cancelled while it waits, the
+``CancelledError`` it receives is suppressed too. A reaper loop that stops a mount
+and is then cancelled by shutdown would carry on looping, and shutdown would wait
+for it forever. :func:`cancel_and_wait` tells the two apart with
+:meth:`asyncio.Task.cancelling`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+from typing import Any
+
+
+async def cancel_and_wait(
+    task: asyncio.Future[Any] | None, *, ignore: tuple[type[BaseException], ...] = ()
+) -> None:
+    """Cancel ``task`` (if any) and wait until it has ended.
+
+    The task ending cancelled is the expected outcome and is not raised. An exception
+    the task ended with is raised, unless its type is in ``ignore``. If the caller is
+    cancelled while waiting, that ``CancelledError`` propagates.
+    """
+    if task is None:
+        return
+    task.cancel()
+    try:
+        await task
+    except asyncio.CancelledError:
+        current = asyncio.current_task()
+        if current is not None and current.cancelling():
+            raise
+    except ignore:
+        pass
+
+
+async def cancel_all(tasks: Iterable[asyncio.Future[Any]]) -> None:
+    """Cancel every task first, then wait for each (see :func:`cancel_and_wait`)."""
+    pending = list(tasks)
+    for task in pending:
+        task.cancel()
+    for task in pending:
+        await cancel_and_wait(task)

@@ -1,0 +1,80 @@
+"""Stopping tasks: the stopped task's cancellation is absorbed, the stopper's is not."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from platonicam.tasks import cancel_all, cancel_and_wait
+
+
+async def _forever() -> None:
+    await asyncio.Event().wait()
+
+
+async def _stubborn(release: asyncio.Event) -> None:
+    """Ignores the first cancellation until ``release`` is set (slow clean-up)."""
+    try:
+        await asyncio.Event().wait()
+    except asyncio.CancelledError:
+        await release.wait()
+        raise
+
+
+async def test_cancel_and_wait_ends_the_task_and_absorbs_its_cancellation() -> None:
+    task = asyncio.create_task(_forever())
+    await asyncio.sleep(0)
+    await cancel_and_wait(task)
+    assert task.cancelled()
+    await cancel_and_wait(None)  # nothing to stop
+
+
+async def test_a_task_that_failed_raises_unless_ignored() -> None:
+    async def fail() -> None:
+        raise OSError("camera gone")
+
+    task = asyncio.create_task(fail())
+    await asyncio.sleep(0)
+    with pytest.raises(OSError, match="camera gone"):
+        await cancel_and_wait(task)
+    again = asyncio.create_task(fail())
+    await asyncio.sleep(0)
+    await cancel_and_wait(again, ignore=(OSError,))
+    assert isinstance(again.exception(), OSError)
+
+
+async def test_the_stoppers_own_cancellation_propagates() -> None:
+    """A loop that stops a slow task and is cancelled meanwhile must end, not loop on
+    (with ``suppress(CancelledError)`` it swallowed its own cancellation and ran forever)."""
+    release = asyncio.Event()
+    rounds = 0
+    running = True
+
+    async def reaper() -> None:
+        nonlocal rounds
+        while running:
+            rounds += 1
+            slow = asyncio.create_task(_stubborn(release))
+            await asyncio.sleep(0)  # let it start, so the cancellation reaches its clean-up
+            await cancel_and_wait(slow)
+
+    loop_task = asyncio.create_task(reaper())
+    await asyncio.sleep(0.01)
+    loop_task.cancel()
+    release.set()
+    done, _ = await asyncio.wait({loop_task}, timeout=2)
+    ended = loop_task in done
+    if not ended:
+        running = False  # a broken loop runs on: let it see the flag and end
+        await asyncio.wait({loop_task}, timeout=2)
+    assert ended, "the reaper swallowed its own cancellation and kept looping"
+    assert loop_task.cancelled()
+    assert rounds == 1
+
+
+async def test_cancel_all_stops_every_task() -> None:
+    tasks = [asyncio.create_task(_forever()) for _ in range(3)]
+    await asyncio.sleep(0)
+    await cancel_all(tasks)
+    assert all(task.cancelled() for task in tasks)

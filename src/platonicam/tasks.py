@@ -4,8 +4,9 @@ The usual ``task.cancel()`` followed by ``with suppress(CancelledError): await t
 has a trap: if the task doing the stopping is itself cancelled while it waits, the
 ``CancelledError`` it receives is suppressed too. A reaper loop that stops a mount
 and is then cancelled by shutdown would carry on looping, and shutdown would wait
-for it forever. :func:`cancel_and_wait` tells the two apart with
-:meth:`asyncio.Task.cancelling`.
+for it forever. :func:`cancel_and_wait` tells the two apart by whether
+:meth:`asyncio.Task.cancelling` grew while it waited (a task already cancelled
+and cleaning up in a ``finally`` still gets to finish its clean-up).
 """
 
 from __future__ import annotations
@@ -26,12 +27,15 @@ async def cancel_and_wait(
     """
     if task is None:
         return
+    current = asyncio.current_task()
+    # Cancellations of the caller so far: one it is already cleaning up after (this
+    # call in a ``finally``) must not stop the clean-up; only a new one counts.
+    before = current.cancelling() if current is not None else 0
     task.cancel()
     try:
         await task
     except asyncio.CancelledError:
-        current = asyncio.current_task()
-        if current is not None and current.cancelling():
+        if current is not None and current.cancelling() > before:
             raise
     except ignore:
         pass

@@ -78,3 +78,23 @@ async def test_cancel_all_stops_every_task() -> None:
     await asyncio.sleep(0)
     await cancel_all(tasks)
     assert all(task.cancelled() for task in tasks)
+
+
+async def test_a_cancelled_task_still_finishes_its_clean_up() -> None:
+    """Stopping a helper from the ``finally`` of a task that is being cancelled: the
+    helper's cancellation is absorbed and the rest of the clean-up runs."""
+    closed: list[str] = []
+
+    async def worker() -> None:
+        helper = asyncio.create_task(_forever())
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await cancel_and_wait(helper)
+            closed.append("connection")
+
+    task = asyncio.create_task(worker())
+    await asyncio.sleep(0.01)
+    await cancel_and_wait(task)
+    assert task.cancelled()
+    assert closed == ["connection"]

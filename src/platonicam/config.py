@@ -151,11 +151,31 @@ class CameraMediaSettings(_Section):
     ``ingest``: ``rtsp`` (our client) or ``pyav`` (FFmpeg, the fallback for
     cameras our client cannot read; it carries no metadata track).
     ``transport``: ``tcp`` (interleaved on the RTSP connection) or ``udp``.
+    ``stream_url``: read this ``rtsp://`` or ``rtsps://`` URL instead of the one
+    the camera's GetStreamUri answers: for cameras behind NAT or port
+    forwarding, whose answer names an address the service cannot reach, or
+    for another profile's stream. The camera's stored login is used; the URL
+    itself must not carry one.
     """
 
     always_on: bool = False
     ingest: IngestName = "rtsp"
     transport: TransportName = "tcp"
+    stream_url: str | None = None
+
+    @field_validator("stream_url")
+    @classmethod
+    def _an_rtsp_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("rtsp", "rtsps") or not parts.hostname:
+            raise ValueError("must be an rtsp:// or rtsps:// URL with a host")
+        if parts.username is not None or parts.password is not None:
+            # A password here would end up in logs and config dumps: it belongs in
+            # the camera's stored login.
+            raise ValueError("must not carry a user or password (the camera's login is used)")
+        return value
 
     @model_validator(mode="before")
     @classmethod

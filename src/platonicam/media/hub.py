@@ -44,6 +44,20 @@ Strategy:
   ``max_lag`` seconds, so a viewer a frame or two behind when a keyframe comes
   does not lose them. A :class:`FrameViewer` is a cursor into them, with the
   same skip rule as :class:`HubViewer`.
+* **AAC audio rides along.** When the source has an AAC track (``audio`` and
+  ``subscribe_audio()``, as :class:`~platonicam.media.ingest.Ingest` has), an
+  epoch's init segment has two tracks (video 1, audio 2, timescale the sample
+  rate). The epoch's first keyframe is time 0 for both: the first audio frame
+  after it is placed by wall clock (RTCP-derived when the camera sends sender
+  reports), the ones after it by their RTP timestamps (re-anchored on a jump,
+  e.g. after a reconnect). Frames before time 0 are dropped. Each part's
+  fragment carries, in a second ``traf`` of its ``moof``, the audio frames that
+  arrived since the previous part and start before the part's end; a frame
+  that arrives after its part was published goes with the next one (its
+  ``tfdt`` still places it right). MSE viewers get each audio frame at once as
+  its own message (``prft`` + ``moof`` + ``mdat`` of track 2), among the
+  video frames in arrival order. A source without audio muxes exactly as
+  before.
 
 Nothing here decodes video; nothing here does network I/O.
 """
@@ -57,13 +71,18 @@ import logging
 from collections import deque
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from typing import Final, Protocol
+from typing import Final, Protocol, TypeVar, runtime_checkable
 
 from platonicam.errors import PlatonicamError
 from platonicam.media.errors import MediaError
 from platonicam.media.fmp4 import (
+    AUDIO_TRACK_ID,
     VIDEO_TRACK_ID,
+    AudioDescription,
+    Sample,
+    TrackRun,
     init_segment,
+    media_fragment,
     mime_type,
     producer_reference_time,
     single_sample_fragment,
@@ -71,6 +90,7 @@ from platonicam.media.fmp4 import (
 )
 from platonicam.media.hls import Playlist, ReloadDecision
 from platonicam.media.parts import Part, Partitioner, choose_part_target
+from platonicam.rtsp.client import AudioFrame
 from platonicam.rtsp.sei import H264_NAL_SEI, H265_NAL_PREFIX_SEI, parse_latency_sei
 from platonicam.rtsp.stream import VIDEO_CLOCK_RATE, AccessUnit, StreamDescription, VideoCodec
 from platonicam.tasks import cancel_and_wait
@@ -88,6 +108,8 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
+_Item = TypeVar("_Item")
+
 #: Segments end at the first keyframe after this many seconds...
 SEGMENT_TARGET: Final = 2.0
 #: ... and never last longer than this (EXT-X-TARGETDURATION), whatever the GOP.
@@ -100,6 +122,12 @@ DEFAULT_MAX_LAG: Final = 2.0
 _MAX_RENDERED: Final = 256
 #: Frame rate assumed when the description does not state one.
 FALLBACK_FPS: Final = 25.0
+#: PCM samples in one AAC-LC frame: an audio sample's duration (track ticks).
+AAC_FRAME_SAMPLES: Final = 1024
+#: Seconds an audio frame's RTP time may drift from its wall clock before it is re-anchored.
+_AUDIO_REANCHOR: Final = 0.5
+#: AAC frames waiting for their part at most (~10 s at 48 kHz).
+_MAX_PENDING_AUDIO: Final = 512
 #: mfhd sequence numbers run 1..2**32-1.
 _MAX_SEQUENCE: Final = 0xFFFF_FFFF
 
@@ -115,6 +143,32 @@ class StreamSource(Protocol):
     def description(self) -> StreamDescription: ...
 
     def subscribe(self) -> AsyncIterator[AccessUnit]: ...
+
+
+async def _feed(items: AsyncIterator[_Item], take: Callable[[_Item], object]) -> None:
+    """Hand every item to ``take`` until the iterator ends; close it however this ends."""
+    try:
+        async for item in items:
+            take(item)
+    finally:
+        aclose = getattr(items, "aclose", None)
+        if aclose is not None:
+            with contextlib.suppress(PlatonicamError, OSError):
+                await aclose()
+
+
+@runtime_checkable
+class AudioSource(Protocol):
+    """A source that may also carry AAC audio (``Ingest`` does).
+
+    ``audio`` describes the current session's track (``None`` without one) and
+    ``subscribe_audio()`` yields its frames; it does not keep the camera open.
+    """
+
+    @property
+    def audio(self) -> AudioDescription | None: ...
+
+    def subscribe_audio(self) -> AsyncIterator[AudioFrame]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +187,7 @@ class Epoch:
     width: int
     height: int
     message: str
+    audio: AudioDescription | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,6 +233,9 @@ class MediaFrame:
     ``start`` places it on the hub's running frame timeline (for the lag of
     viewers); ``stamp`` is its capture time (Unix seconds, also in the
     ``prft``); ``data`` is the whole MSE message: ``prft`` + ``moof`` + ``mdat``.
+    An audio frame (``audio``) has ``decode_time`` and ``duration`` in its
+    track's ticks, ``keyframe`` false, ``start`` the video timeline where it
+    arrived, and a ``prft`` whose reference track is the audio track.
     """
 
     order: int
@@ -188,6 +246,7 @@ class MediaFrame:
     keyframe: bool
     stamp: float
     data: bytes
+    audio: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,6 +284,10 @@ class _EpochState:
     """The mutable side of an epoch: its partitioner, playlist and timing."""
 
     __slots__ = (
+        "audio_anchor",
+        "audio_last",
+        "audio_pending",
+        "base_wallclock",
         "epoch",
         "frame",
         "frame_base",
@@ -258,6 +321,12 @@ class _EpochState:
         # The per-frame (MSE) timeline: the epoch's first keyframe is decode time 0.
         self.frame_base: int | None = None
         self.last_decode: int | None = None
+        # Audio: the first keyframe's wall clock (time 0), the (RTP time, decode time) the
+        # track is anchored at, the last decode time, and frames waiting for their part.
+        self.base_wallclock: float | None = None
+        self.audio_anchor: tuple[int, int] | None = None
+        self.audio_last: int | None = None
+        self.audio_pending: list[tuple[int, bytes]] = []
 
 
 class Hub:
@@ -292,6 +361,7 @@ class Hub:
         self._new_part = asyncio.Event()
         self._waiters: dict[tuple[int, int | None], asyncio.Event] = {}
         self._task: asyncio.Task[None] | None = None
+        self._audio_task: asyncio.Task[None] | None = None
         self._closed = False
         self._muxed = 0
         self._bytes = 0
@@ -317,9 +387,12 @@ class Hub:
     def start(self) -> None:
         """Subscribe to the source (once; later calls do nothing)."""
         if self._task is None and not self._closed:
-            self._task = asyncio.get_running_loop().create_task(
-                self._run(), name=f"hub-{self.camera_id}"
-            )
+            loop = asyncio.get_running_loop()
+            self._task = loop.create_task(self._run(), name=f"hub-{self.camera_id}")
+            if isinstance(self.source, AudioSource):
+                self._audio_task = loop.create_task(
+                    self._run_audio(), name=f"hub-audio-{self.camera_id}"
+                )
 
     @property
     def closed(self) -> bool:
@@ -328,23 +401,24 @@ class Hub:
     async def close(self) -> None:
         """Stop reading the source and wake every waiter (viewers then end). Idempotent."""
         self._closed = True
-        task, self._task = self._task, None
-        if task is not None:
+        for task in (self._task, self._audio_task):
             await cancel_and_wait(task)
+        self._task = self._audio_task = None
         self._wake_all()
 
     async def _run(self) -> None:
-        units = self.source.subscribe()
         try:
-            async for unit in units:
-                self.push(unit)
+            await _feed(self.source.subscribe(), self.push)
         finally:
-            aclose = getattr(units, "aclose", None)
-            if aclose is not None:
-                with contextlib.suppress(PlatonicamError, OSError):
-                    await aclose()
             self._closed = True
+            if self._audio_task is not None:
+                self._audio_task.cancel()
             self._wake_all()
+
+    async def _run_audio(self) -> None:
+        source = self.source
+        assert isinstance(source, AudioSource)
+        await _feed(source.subscribe_audio(), self.push_audio)
 
     def _wake_all(self) -> None:
         for event in self._waiters.values():
@@ -361,8 +435,9 @@ class Hub:
         """Take the next access unit; returns the parts it completed (already published).
 
         The unit itself is published at once as a :class:`MediaFrame` for MSE.
-        A unit of a new generation, or one after a gap in the timeline, closes
-        the current epoch; the next keyframe opens a new one. Units before the
+        A unit of a new generation, one after a gap in the timeline, or a
+        keyframe after the source's audio track changed closes the current
+        epoch; the next keyframe opens a new one. Units before the
         first keyframe of an epoch are dropped (nothing could decode them).
         """
         state = self._state
@@ -375,7 +450,10 @@ class Hub:
                 state.last_timestamp is not None
                 and unit.timestamp - state.last_timestamp > state.partitioner.part_target
             )
-            if unit.generation != state.epoch.generation or gap:
+            # A keyframe after the audio track changed (appeared, went, or another
+            # sample rate after a reconnect) needs a new init segment too.
+            audio_changed = unit.keyframe and self._source_audio() != state.epoch.audio
+            if unit.generation != state.epoch.generation or gap or audio_changed:
                 published += self._finish_epoch(state)
                 state = self._state = None
         if state is None:
@@ -399,6 +477,93 @@ class Hub:
             log.warning("camera %s: %s; starting a new epoch", self.camera_id, exc)
             self._state = None
         return published
+
+    def push_audio(self, frame: AudioFrame) -> MediaFrame | None:
+        """Take the next AAC frame; returns its MSE frame (already published), or ``None``
+        when it is dropped (no epoch with audio yet, or before the epoch's time 0)."""
+        state = self._state
+        if state is None or state.epoch.audio is None or state.base_wallclock is None:
+            return None
+        rate = state.epoch.audio.sample_rate
+        by_clock = round((frame.wallclock - state.base_wallclock) * rate)
+        anchor = state.audio_anchor
+        if anchor is not None:
+            decode = anchor[1] + frame.timestamp - anchor[0]
+            if abs(decode - by_clock) > _AUDIO_REANCHOR * rate:
+                anchor = None  # the RTP clock jumped (a reconnect): go by the wall clock
+        if anchor is None:
+            decode = by_clock
+        if decode < 0 or (state.audio_last is not None and decode <= state.audio_last):
+            return None  # before the epoch's time 0, or on audio already sent
+        if anchor is None:
+            state.audio_anchor = (frame.timestamp, decode)
+        state.audio_last = decode
+        pending = state.audio_pending
+        pending.append((decode, frame.data))
+        if len(pending) > _MAX_PENDING_AUDIO:
+            # Audio far ahead of any part (video stalled): the oldest frames go.
+            del pending[: len(pending) - _MAX_PENDING_AUDIO]
+        data = single_sample_fragment(
+            self._frame_order % _MAX_SEQUENCE + 1,
+            AUDIO_TRACK_ID,
+            decode,
+            Sample(frame.data, AAC_FRAME_SAMPLES, True),
+            # A prft as on video frames: players read every message the same way.
+            prefix=producer_reference_time(AUDIO_TRACK_ID, max(0.0, frame.wallclock), decode),
+        )
+        media = MediaFrame(
+            order=self._frame_order,
+            epoch=state.epoch,
+            decode_time=decode,
+            duration=AAC_FRAME_SAMPLES,
+            start=self._frame_timeline,
+            keyframe=False,
+            stamp=frame.wallclock,
+            data=data,
+            audio=True,
+        )
+        self._frame_order += 1
+        self._frame_bytes += len(data)
+        self._frames.append(media)
+        self._new_frame.set()
+        self._new_frame = asyncio.Event()
+        return media
+
+    def _part_fragment(self, state: _EpochState, part: Part) -> bytes:
+        """The part's fragment: its video, and the pending audio that starts before its end."""
+        codec = state.epoch.description.codec
+        audio = state.epoch.audio
+        if audio is None or not state.audio_pending:
+            return part.fragment(codec)
+        # Audio ticks before the part's end, on the same (epoch) timeline.
+        end = (part.decode_time + part.duration) * audio.sample_rate // VIDEO_CLOCK_RATE
+        pending = state.audio_pending
+        count = 0
+        while count < len(pending) and pending[count][0] < end:
+            count += 1
+        if count == 0:
+            return part.fragment(codec)
+        taken, state.audio_pending = pending[:count], pending[count:]
+        samples = tuple(
+            Sample(
+                data,
+                (taken[i + 1][0] - decode) if i + 1 < count else AAC_FRAME_SAMPLES,
+                True,
+            )
+            for i, (decode, data) in enumerate(taken)
+        )
+        video = TrackRun(
+            VIDEO_TRACK_ID,
+            part.decode_time,
+            tuple(video_sample(timed.unit, timed.duration, codec) for timed in part.units),
+        )
+        return media_fragment(
+            part.sequence_number, video, TrackRun(AUDIO_TRACK_ID, taken[0][0], samples)
+        )
+
+    def _source_audio(self) -> AudioDescription | None:
+        source = self.source
+        return source.audio if isinstance(source, AudioSource) else None
 
     def _observe(self, unit: AccessUnit) -> None:
         """Follow the real frame interval (an average of plausible ones)."""
@@ -427,9 +592,10 @@ class Hub:
         if description.generation != unit.generation:
             # The description changed again since this unit was sent: wait for the next keyframe.
             return None
+        audio = self._source_audio()
         try:
-            init = init_segment(description)
-            mime = mime_type(description)
+            init = init_segment(description, audio)
+            mime = mime_type(description, audio)
         except MediaError as exc:
             log.warning("camera %s: cannot mux this stream: %s", self.camera_id, exc)
             return None
@@ -448,13 +614,16 @@ class Hub:
             },
             separators=(",", ":"),
         )
-        epoch = Epoch(number, unit.generation, description, init, mime, width, height, message)
+        epoch = Epoch(
+            number, unit.generation, description, init, mime, width, height, message, audio
+        )
         self._epochs[number] = epoch
         first_msn = 0
         previous = self._parts[-1] if self._parts else None
         if previous is not None:
             first_msn = previous.media_sequence + 1
         state = _EpochState(epoch, first_msn, self._epoch_fps(description))
+        state.base_wallclock = unit.wallclock
         self._state = state
         log.info("camera %s: epoch %d (%s)", self.camera_id, number, mime)
         return state
@@ -469,7 +638,7 @@ class Hub:
 
     def _publish(self, state: _EpochState, part: Part) -> MediaPart:
         codec = state.epoch.description.codec
-        data = part.fragment(codec)
+        data = self._part_fragment(state, part)
         self._muxed += 1
         stamp = self._stamp(part.units[0].unit, codec)
         epoch = state.epoch.number

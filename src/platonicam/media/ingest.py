@@ -33,6 +33,11 @@ Strategy:
   independent of each other). Nothing here parses them. A camera that offers
   the track but refuses to set it up is read again without it, so asking for
   metadata never costs the video; PyAV mode has no metadata.
+* **So does AAC audio.** When the camera's SDP offers an AAC track our client
+  sets it up; :attr:`Ingest.audio` describes it (for the ``mp4a`` sample
+  entry) and :meth:`Ingest.subscribe_audio` fans its raw frames out in bounded
+  queues (a slow reader loses the oldest). Audio never keeps a camera open by
+  itself: it rides on the video subscriptions. PyAV mode has no audio.
 * **Time is injected.** Stall detection, idle close, backoff waits and the stats
   windows read ``clock.monotonic()``; the loop only polls every
   ``poll_interval`` seconds, so tests with a fake clock need no sleeping.
@@ -57,8 +62,11 @@ from typing import Final, Literal, Protocol, runtime_checkable
 from platonicam.clock import Clock, SystemClock
 from platonicam.errors import PlatonicamError
 from platonicam.media import codecs
+from platonicam.media.errors import BitstreamError
+from platonicam.media.fmp4 import AudioDescription
 from platonicam.media.pyav_ingest import PyAvSession
-from platonicam.rtsp.client import RtspClient, RtspCredentials, parse_url
+from platonicam.rtsp.client import AudioDescription as ClientAudioDescription
+from platonicam.rtsp.client import AudioFrame, RtspClient, RtspCredentials, parse_url
 from platonicam.rtsp.errors import (
     RtspAuthenticationError,
     RtspError,
@@ -212,6 +220,24 @@ class _MetadataSubscriber:
         self.queue.put_nowait(document)
 
 
+class _AudioSubscriber:
+    __slots__ = ("dropped", "queue")
+
+    def __init__(self, size: int) -> None:
+        self.queue: asyncio.Queue[AudioFrame | None] = asyncio.Queue(maxsize=size)
+        self.dropped = 0
+
+    def offer(self, frame: AudioFrame | None) -> None:
+        if self.queue.full():
+            self.queue.get_nowait()  # the oldest frame goes: late audio is useless
+            self.dropped += 1
+        self.queue.put_nowait(frame)
+
+
+#: AAC frames an audio subscriber may have queued (~5 s at 48 kHz).
+AUDIO_QUEUE_SIZE: Final = 256
+
+
 class _Stop(Exception):
     """Internal: the session ends because nobody watches (not an error)."""
 
@@ -330,6 +356,8 @@ class Ingest:
         self._metadata_refused = False
         self._has_metadata: bool | None = None
         self.metadata_documents = 0
+        self._audio_subscribers: set[_AudioSubscriber] = set()
+        self._audio: AudioDescription | None = None
 
     def __repr__(self) -> str:
         return (
@@ -382,6 +410,33 @@ class Ingest:
         """Whether the current (or last) session carries a metadata track; ``None``
         before the camera was first reached."""
         return self._has_metadata
+
+    @property
+    def audio(self) -> AudioDescription | None:
+        """The current (or last) session's AAC track, ``None`` without one (or before
+        the camera was first reached, or in PyAV mode)."""
+        return self._audio
+
+    async def subscribe_audio(self) -> AsyncGenerator[AudioFrame, None]:
+        """The AAC frames as they arrive, across reconnects, until :meth:`close`.
+
+        Frames are raw (no ADTS header); their ``timestamp`` counts the track's
+        sample rate from its first packet of the session and ``wallclock`` is
+        Unix seconds, as the client found them. This does not open the camera:
+        subscribe to the video too. Stop early with ``aclose()``.
+        """
+        if self._closed:
+            return
+        reader = _AudioSubscriber(AUDIO_QUEUE_SIZE)
+        self._audio_subscribers.add(reader)
+        try:
+            while True:
+                frame = await reader.queue.get()
+                if frame is None:
+                    return
+                yield frame
+        finally:
+            self._audio_subscribers.discard(reader)
 
     @property
     def metadata_dropped(self) -> int:
@@ -455,6 +510,8 @@ class Ingest:
             if reader.queue.full():
                 reader.queue.get_nowait()
             reader.queue.put_nowait(None)
+        for listener in self._audio_subscribers:
+            listener.offer(None)
         self._set(IngestState.IDLE)
 
     def _set(self, state: IngestState, reason: str | None = None, attempt: int = 0) -> None:
@@ -638,6 +695,7 @@ class Ingest:
         self._last_unit_at = self._clock.monotonic()
         self._session_first = True
         self._has_metadata = isinstance(source, MetadataSession) and source.has_metadata
+        self._audio = _audio_description(source)
         self._adopt(source.description)
         for subscriber in self._subscribers:
             subscriber.waiting_for_keyframe = True
@@ -660,13 +718,16 @@ class Ingest:
             self._description = replace(described, generation=generation)
 
     async def _pump(self, source: IngestSource) -> None:
-        if isinstance(source, MetadataSession) and source.has_metadata:
-            # One queue carries both tracks in arrival order (audio is not ours to keep).
+        if isinstance(source, MetadataSession) and (source.has_metadata or self._audio is not None):
+            # One queue carries every track in arrival order.
             async for item in source.media():
                 if isinstance(item, AccessUnit):
                     self._take(source, item)
                 elif isinstance(item, MetadataDocument):
                     self._publish_metadata(item)
+                elif isinstance(item, AudioFrame):
+                    for listener in self._audio_subscribers:
+                        listener.offer(item)
             return
         async for unit in source.access_units():
             self._take(source, unit)
@@ -716,3 +777,16 @@ class Ingest:
         self._last_ts = rebased
         self._last_at = now
         return rebased
+
+
+def _audio_description(source: IngestSource) -> AudioDescription | None:
+    """The session's AAC track as the muxer needs it, or ``None`` (no track, or a config
+    we cannot read: then the video goes on alone)."""
+    audio = getattr(source, "audio", None)
+    if not isinstance(audio, ClientAudioDescription):
+        return None
+    try:
+        return AudioDescription.from_audio_specific_config(audio.config)
+    except BitstreamError as exc:
+        log.warning("ignoring the camera's AAC track: %s", exc)
+        return None

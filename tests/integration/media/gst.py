@@ -40,8 +40,11 @@ needs_gstreamer = pytest.mark.skipif(
 
 
 @contextlib.asynccontextmanager
-async def gst_server(codec: str, gop: int, *, port: int = 0) -> AsyncIterator[str]:
-    """Run the server (bound to 127.0.0.1) and yield its stream's URL; stops it on exit."""
+async def gst_server(
+    codec: str, gop: int, *, port: int = 0, audio: bool = False
+) -> AsyncIterator[str]:
+    """Run the server (bound to 127.0.0.1) and yield its stream's URL; stops it on exit.
+    ``audio`` adds an AAC track (a camera with sound)."""
     process = await asyncio.create_subprocess_exec(
         SYSTEM_PYTHON,
         str(SCRIPT),
@@ -51,6 +54,7 @@ async def gst_server(codec: str, gop: int, *, port: int = 0) -> AsyncIterator[st
         str(gop),
         "--port",
         str(port),
+        *(["--audio"] if audio else []),
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )

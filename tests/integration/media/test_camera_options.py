@@ -120,6 +120,14 @@ async def test_a_udp_camera_plays(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
         ),
         ('{"demo": "pyav"}', "media.cameras.demo: Value error, must be a table of options"),
         ('{"demo": {"always_on": tru}}', "not valid JSON: Expecting value: line 1 column 24"),
+        (
+            '{"demo": {"stream_url": "http://cam.example/live"}}',
+            "media.cameras.demo.stream_url: Value error, must be an rtsp:// or rtsps:// URL",
+        ),
+        (
+            '{"demo": {"stream_url": "rtsp://admin:secret@cam.example/live"}}',
+            "media.cameras.demo.stream_url: Value error, must not carry a user or password",
+        ),
     ],
 )
 def test_a_bad_camera_option_is_one_clear_error(
@@ -130,6 +138,7 @@ def test_a_bad_camera_option_is_one_clear_error(
         load_settings(None, data_dir=tmp_path)
     [line] = [line for line in str(caught.value).splitlines() if message in line]
     assert f"environment variable {CAMERAS}: " in line
+    assert "secret" not in str(caught.value)  # a password in a refused URL is not echoed
 
 
 def test_serve_refuses_to_start_with_a_bad_camera_option(tmp_path: Path) -> None:

@@ -95,21 +95,24 @@ async def media_gateway(context: ServiceContext) -> AsyncIterator[MediaAccess]:
     profile stream with their stored credentials, each as ``media.cameras`` says
     (ingest, transport, always on). The always-on cameras are opened before this
     yields (waiting a few seconds at most), and kept open; the gateway watches the
-    camera table for cameras added, changed or deleted. Closed (every feed too) at exit."""
+    camera table for cameras added, changed or deleted. Closed (every feed too) at exit.
+    A camera with a ``stream_url`` in its options is read from there, without asking it."""
     media = context.settings.media
 
     async def open_feed(camera_id: str) -> Feed:
         await context.cameras.require(camera_id)
-        async with context.camera_manager.client(camera_id) as client:
-            profile = main_profile(await client.media.get_profiles())
-            if profile is None:
-                raise MediaError(f"camera {camera_id} has no video profile to stream")
-            uri = (await client.media.get_stream_uri(profile.token)).uri
+        options = media.camera(camera_id)
+        uri = options.stream_url
+        if uri is None:
+            async with context.camera_manager.client(camera_id) as client:
+                profile = main_profile(await client.media.get_profiles())
+                if profile is None:
+                    raise MediaError(f"camera {camera_id} has no video profile to stream")
+                uri = (await client.media.get_stream_uri(profile.token)).uri
         login = await context.cameras.credentials(camera_id)
         credentials = (
             RtspCredentials(login.username, login.password or "") if login.username else None
         )
-        options = media.camera(camera_id)
         return Ingest(
             camera_id,
             uri,

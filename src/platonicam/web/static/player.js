@@ -5,6 +5,12 @@
 // frame: prft + moof + mdat, appended as it is. The SourceBuffer runs in "sequence" mode,
 // so a new epoch, a skip forward or a gap simply continues the timeline.
 //
+// A camera with AAC audio: the init segment has two tracks and the mime names both codecs;
+// audio frames come as messages of their own among the video frames, in the same one
+// SourceBuffer. Sequence mode keeps them in sync: it only moves the timeline at a
+// discontinuity, and then for every track at once (the next frame of each track lands
+// at the same offset), so each track's own timestamps place it against the other.
+//
 // Latency: each frame's prft carries its capture time (NTP format). When the frame is
 // appended we note where it landed on the media timeline; at the playhead,
 // latency = now - (stamp + (currentTime - frameStart)).
@@ -13,11 +19,12 @@
 const PRFT = 0x70726674; // "prft"
 const MOOF = 0x6d6f6f66; // "moof"
 const MFHD = 0x6d666864; // "mfhd"
+const VIDEO_TRACK = 1; // the video track's ID in every init segment (audio is 2)
 const NTP_UNIX_OFFSET = 2208988800; // seconds from 1900-01-01 to 1970-01-01
 const TWO_32 = 4294967296;
 
-// The capture stamp (Unix seconds) and mfhd sequence number of a frame message, or null
-// for anything else (an init segment).
+// The capture stamp (Unix seconds), mfhd sequence number and track (1 video, 2 audio) of a
+// frame message, or null for anything else (an init segment).
 function readFrame(buffer) {
   if (buffer.byteLength < 32 + 24) return null;
   const view = new DataView(buffer);
@@ -27,12 +34,13 @@ function readFrame(buffer) {
   let seconds = view.getUint32(16) - NTP_UNIX_OFFSET;
   if (seconds < 0) seconds += TWO_32; // NTP era 1 (after February 2036)
   const stamp = seconds + view.getUint32(20) / TWO_32;
+  const track = view.getUint32(12);
   let sequence = null;
   if (size + 24 <= buffer.byteLength && view.getUint32(size + 4) === MOOF
       && view.getUint32(size + 12) === MFHD) {
     sequence = view.getUint32(size + 20); // moof header 8, mfhd header 8, version/flags 4
   }
-  return { stamp, sequence };
+  return { stamp, sequence, track };
 }
 
 class MsePlayer {
@@ -87,7 +95,9 @@ class MsePlayer {
       }
       this.lastSequence = frame.sequence;
     }
-    this.queue.push({ data: event.data, stamp: frame ? frame.stamp : null });
+    // Latency is read off the video frames; audio frames only play.
+    const stamp = frame && frame.track === VIDEO_TRACK ? frame.stamp : null;
+    this.queue.push({ data: event.data, stamp });
     this.pump();
   }
 

@@ -413,6 +413,12 @@
   $("login").addEventListener("submit", login);
   $("logout").addEventListener("click", () => logOut(""));
   $("play").addEventListener("click", watch);
+  $("sound").addEventListener("click", () => {
+    const video = $("video");
+    video.muted = !video.muted;
+    $("sound").textContent = video.muted ? "Sound off" : "Sound on";
+    $("sound").setAttribute("aria-pressed", String(!video.muted));
+  });
   $("camera").addEventListener("change", watch);
   $("mode").addEventListener("change", watch);
 

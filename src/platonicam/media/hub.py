@@ -71,7 +71,7 @@ import logging
 from collections import deque
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from typing import Final, Protocol, TypeVar, runtime_checkable
+from typing import Final, Protocol, TypeVar
 
 from platonicam.errors import PlatonicamError
 from platonicam.media.errors import MediaError
@@ -90,9 +90,16 @@ from platonicam.media.fmp4 import (
 )
 from platonicam.media.hls import Playlist, ReloadDecision
 from platonicam.media.parts import Part, Partitioner, choose_part_target
-from platonicam.rtsp.client import AudioFrame
 from platonicam.rtsp.sei import H264_NAL_SEI, H265_NAL_PREFIX_SEI, parse_latency_sei
-from platonicam.rtsp.stream import VIDEO_CLOCK_RATE, AccessUnit, StreamDescription, VideoCodec
+from platonicam.rtsp.stream import (
+    VIDEO_CLOCK_RATE,
+    AccessUnit,
+    AudioFrame,
+    AudioStream,
+    StreamDescription,
+    VideoCodec,
+)
+from platonicam.rtsp.stream import AudioDescription as AudioTrack
 from platonicam.tasks import cancel_and_wait
 
 __all__ = [
@@ -155,20 +162,6 @@ async def _feed(items: AsyncIterator[_Item], take: Callable[[_Item], object]) ->
         if aclose is not None:
             with contextlib.suppress(PlatonicamError, OSError):
                 await aclose()
-
-
-@runtime_checkable
-class AudioSource(Protocol):
-    """A source that may also carry AAC audio (``Ingest`` does).
-
-    ``audio`` describes the current session's track (``None`` without one) and
-    ``subscribe_audio()`` yields its frames; it does not keep the camera open.
-    """
-
-    @property
-    def audio(self) -> AudioDescription | None: ...
-
-    def subscribe_audio(self) -> AsyncIterator[AudioFrame]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -287,6 +280,7 @@ class _EpochState:
         "audio_anchor",
         "audio_last",
         "audio_pending",
+        "audio_track",
         "base_wallclock",
         "epoch",
         "frame",
@@ -327,6 +321,8 @@ class _EpochState:
         self.audio_anchor: tuple[int, int] | None = None
         self.audio_last: int | None = None
         self.audio_pending: list[tuple[int, bytes]] = []
+        # The source's track this epoch was opened with (a change needs a new epoch).
+        self.audio_track: AudioTrack | None = None
 
 
 class Hub:
@@ -389,7 +385,7 @@ class Hub:
         if self._task is None and not self._closed:
             loop = asyncio.get_running_loop()
             self._task = loop.create_task(self._run(), name=f"hub-{self.camera_id}")
-            if isinstance(self.source, AudioSource):
+            if isinstance(self.source, AudioStream):
                 self._audio_task = loop.create_task(
                     self._run_audio(), name=f"hub-audio-{self.camera_id}"
                 )
@@ -417,7 +413,7 @@ class Hub:
 
     async def _run_audio(self) -> None:
         source = self.source
-        assert isinstance(source, AudioSource)
+        assert isinstance(source, AudioStream)
         await _feed(source.subscribe_audio(), self.push_audio)
 
     def _wake_all(self) -> None:
@@ -452,7 +448,7 @@ class Hub:
             )
             # A keyframe after the audio track changed (appeared, went, or another
             # sample rate after a reconnect) needs a new init segment too.
-            audio_changed = unit.keyframe and self._source_audio() != state.epoch.audio
+            audio_changed = unit.keyframe and self._source_audio() != state.audio_track
             if unit.generation != state.epoch.generation or gap or audio_changed:
                 published += self._finish_epoch(state)
                 state = self._state = None
@@ -561,9 +557,20 @@ class Hub:
             part.sequence_number, video, TrackRun(AUDIO_TRACK_ID, taken[0][0], samples)
         )
 
-    def _source_audio(self) -> AudioDescription | None:
+    def _source_audio(self) -> AudioTrack | None:
         source = self.source
-        return source.audio if isinstance(source, AudioSource) else None
+        return source.audio if isinstance(source, AudioStream) else None
+
+    def _mux_audio(self, track: AudioTrack | None) -> AudioDescription | None:
+        """The source's AAC track as the muxer needs it; ``None`` without one, or for a
+        configuration we cannot read (then the video goes on alone)."""
+        if track is None:
+            return None
+        try:
+            return AudioDescription.from_audio_specific_config(track.config)
+        except MediaError as exc:
+            log.warning("camera %s: ignoring its AAC track: %s", self.camera_id, exc)
+            return None
 
     def _observe(self, unit: AccessUnit) -> None:
         """Follow the real frame interval (an average of plausible ones)."""
@@ -592,7 +599,8 @@ class Hub:
         if description.generation != unit.generation:
             # The description changed again since this unit was sent: wait for the next keyframe.
             return None
-        audio = self._source_audio()
+        track = self._source_audio()
+        audio = self._mux_audio(track)
         try:
             init = init_segment(description, audio)
             mime = mime_type(description, audio)
@@ -624,6 +632,7 @@ class Hub:
             first_msn = previous.media_sequence + 1
         state = _EpochState(epoch, first_msn, self._epoch_fps(description))
         state.base_wallclock = unit.wallclock
+        state.audio_track = track
         self._state = state
         log.info("camera %s: epoch %d (%s)", self.camera_id, number, mime)
         return state

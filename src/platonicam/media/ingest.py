@@ -62,11 +62,8 @@ from typing import Final, Literal, Protocol, runtime_checkable
 from platonicam.clock import Clock, SystemClock
 from platonicam.errors import PlatonicamError
 from platonicam.media import codecs
-from platonicam.media.errors import BitstreamError
-from platonicam.media.fmp4 import AudioDescription
 from platonicam.media.pyav_ingest import PyAvSession
-from platonicam.rtsp.client import AudioDescription as ClientAudioDescription
-from platonicam.rtsp.client import AudioFrame, RtspClient, RtspCredentials, parse_url
+from platonicam.rtsp.client import RtspClient, RtspCredentials, parse_url
 from platonicam.rtsp.errors import (
     RtspAuthenticationError,
     RtspError,
@@ -75,7 +72,13 @@ from platonicam.rtsp.errors import (
 )
 from platonicam.rtsp.fanout import UnitQueue
 from platonicam.rtsp.metadata import MetadataDocument
-from platonicam.rtsp.stream import AccessUnit, StreamDescription, VideoCodec
+from platonicam.rtsp.stream import (
+    AccessUnit,
+    AudioDescription,
+    AudioFrame,
+    StreamDescription,
+    VideoCodec,
+)
 from platonicam.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
@@ -695,7 +698,8 @@ class Ingest:
         self._last_unit_at = self._clock.monotonic()
         self._session_first = True
         self._has_metadata = isinstance(source, MetadataSession) and source.has_metadata
-        self._audio = _audio_description(source)
+        audio = getattr(source, "audio", None)
+        self._audio = audio if isinstance(audio, AudioDescription) else None
         self._adopt(source.description)
         for subscriber in self._subscribers:
             subscriber.waiting_for_keyframe = True
@@ -777,16 +781,3 @@ class Ingest:
         self._last_ts = rebased
         self._last_at = now
         return rebased
-
-
-def _audio_description(source: IngestSource) -> AudioDescription | None:
-    """The session's AAC track as the muxer needs it, or ``None`` (no track, or a config
-    we cannot read: then the video goes on alone)."""
-    audio = getattr(source, "audio", None)
-    if not isinstance(audio, ClientAudioDescription):
-        return None
-    try:
-        return AudioDescription.from_audio_specific_config(audio.config)
-    except BitstreamError as exc:
-        log.warning("ignoring the camera's AAC track: %s", exc)
-        return None

@@ -91,7 +91,13 @@ from platonicam.rtsp.metadata import (
 )
 from platonicam.rtsp.rtp import RTCP_SR, RtcpSenderReport, RtpPacket, unix_from_ntp
 from platonicam.rtsp.sdp import MediaDescription, SessionDescription, stream_from_media
-from platonicam.rtsp.stream import AccessUnit, StreamDescription, VideoCodec
+from platonicam.rtsp.stream import (
+    AccessUnit,
+    AudioDescription,
+    AudioFrame,
+    StreamDescription,
+    VideoCodec,
+)
 
 log = logging.getLogger(__name__)
 
@@ -114,33 +120,6 @@ class RtspCredentials:
 
     username: str
     password: str = field(repr=False)
-
-
-@dataclass(frozen=True, slots=True)
-class AudioDescription:
-    """An AAC track (RFC 3640 ``mpeg4-generic``): what an fMP4 ``mp4a`` box needs.
-
-    ``config`` is the AudioSpecificConfig from the SDP's ``config=`` parameter;
-    ``sample_rate`` is in Hz and is also the RTP clock rate.
-    """
-
-    codec: str
-    sample_rate: int
-    channels: int
-    config: bytes
-
-
-@dataclass(frozen=True, slots=True)
-class AudioFrame:
-    """One AAC frame (raw, without ADTS header).
-
-    ``timestamp`` counts ``sample_rate`` ticks from the track's first packet;
-    ``wallclock`` is Unix seconds (see :class:`VideoReceiver` for how it is found).
-    """
-
-    data: bytes
-    timestamp: int
-    wallclock: float
 
 
 MediaEvent = AccessUnit | AudioFrame | MetadataDocument

@@ -1,9 +1,11 @@
-"""What flows between a video source and the RTSP server: access units and stream descriptions.
+"""What flows between a source and the RTSP server or the media hub: access units, AAC
+frames and their descriptions.
 
-A source (the reference device's test-pattern encoder, a file, later a camera
-ingest) publishes :class:`AccessUnit` objects; the RTSP server packetizes each
-once per RTP payloader and hands the same packets to every client. These types
-are pure data: no I/O here.
+A source (the reference device's test-pattern encoder, a file, a camera ingest)
+publishes :class:`AccessUnit` objects, and :class:`AudioFrame` objects when it
+has sound (:class:`AudioStream`); the RTSP server packetizes each once per RTP
+payloader and hands the same packets to every client. These types are pure
+data: no I/O here.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import enum
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 #: RTP clock rate of video (RFC 6184 and RFC 7798 both fix it at 90 kHz).
 VIDEO_CLOCK_RATE = 90_000
@@ -72,3 +74,46 @@ class LiveStream(Protocol):
     def description(self) -> StreamDescription: ...
 
     def subscribe(self) -> AsyncIterator[AccessUnit]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class AudioDescription:
+    """An AAC track (RFC 3640 ``mpeg4-generic``): what SDP and an fMP4 ``mp4a`` box need.
+
+    ``config`` is the AudioSpecificConfig (the SDP's ``config=`` parameter);
+    ``sample_rate`` is in Hz and is also the RTP clock rate.
+    """
+
+    codec: str
+    sample_rate: int
+    channels: int
+    config: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class AudioFrame:
+    """One AAC frame (raw, without ADTS header), 1024 samples of AAC-LC.
+
+    ``timestamp`` counts ``sample_rate`` ticks from the track's start (a camera's
+    first packet; it may jump when the source restarts); ``wallclock`` is the
+    Unix time of its first sample.
+    """
+
+    data: bytes
+    timestamp: int
+    wallclock: float
+
+
+@runtime_checkable
+class AudioStream(Protocol):
+    """A live stream that may also carry AAC audio.
+
+    ``audio`` describes the current track (``None`` without one); ``subscribe_audio()``
+    yields its frames as they come, and ends when the stream is closed. Subscribing
+    to the audio does not by itself keep a camera connected: the video does.
+    """
+
+    @property
+    def audio(self) -> AudioDescription | None: ...
+
+    def subscribe_audio(self) -> AsyncIterator[AudioFrame]: ...

@@ -6,10 +6,11 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 
-from platonicam.media.fmp4 import AUDIO_TRACK_ID, VIDEO_TRACK_ID, AudioDescription
+import pytest
+
+from platonicam.media.fmp4 import AUDIO_TRACK_ID, VIDEO_TRACK_ID
 from platonicam.media.hub import Epoch, Hub, MediaFrame, MediaPart
-from platonicam.rtsp.client import AudioFrame
-from platonicam.rtsp.stream import AccessUnit, StreamDescription
+from platonicam.rtsp.stream import AccessUnit, AudioDescription, AudioFrame, StreamDescription
 from tests.unit.media.boxes import Box, parse, root
 from tests.unit.media.test_hub import ScriptedSource, drain_frames, feed, stream
 
@@ -18,12 +19,12 @@ RATE = 48_000
 START = 1_767_323_045.0  # the wall clock of the first video unit (see test_hub.stream)
 
 
-class AudioSource(ScriptedSource):
+class SoundSource(ScriptedSource):
     """A scripted stream that also has an AAC track (as an Ingest has)."""
 
     def __init__(self, description: StreamDescription) -> None:
         super().__init__(description)
-        self.audio = AudioDescription.from_audio_specific_config(AAC_LC_48K_STEREO)
+        self.audio: AudioDescription | None = AudioDescription("AAC", RATE, 2, AAC_LC_48K_STEREO)
         self.frames: asyncio.Queue[AudioFrame | None] = asyncio.Queue()
 
     async def subscribe_audio(self) -> AsyncIterator[AudioFrame]:
@@ -55,7 +56,7 @@ def traf(moof: Box, track: int) -> Box:
 
 def test_init_segment_has_video_and_audio_tracks() -> None:
     description, units = stream(10)
-    hub = Hub("cam", AudioSource(description))
+    hub = Hub("cam", SoundSource(description))
     feed(hub, units[:1])
     epoch = hub.epoch
     assert epoch is not None
@@ -71,7 +72,7 @@ def test_init_segment_has_video_and_audio_tracks() -> None:
 
 def test_parts_carry_the_audio_of_their_time() -> None:
     description, units = stream(60)
-    hub = Hub("cam", AudioSource(description))
+    hub = Hub("cam", SoundSource(description))
     # 2.4 s of video; audio from 0.1 s before the video's first keyframe.
     frames = [audio_frame(i) for i in range(120)]
     parts = interleave(hub, units, frames)
@@ -106,7 +107,7 @@ def test_parts_carry_the_audio_of_their_time() -> None:
 
 async def test_mse_viewers_get_audio_messages_in_arrival_order() -> None:
     description, units = stream(10)
-    hub = Hub("cam", AudioSource(description))
+    hub = Hub("cam", SoundSource(description))
     interleave(hub, units, [audio_frame(i, early=0.0) for i in range(15)])
     items = await drain_frames(hub.frame_viewer())
     assert isinstance(items[0], Epoch)
@@ -137,7 +138,7 @@ async def test_mse_viewers_get_audio_messages_in_arrival_order() -> None:
 
 async def test_hub_reads_audio_from_its_source() -> None:
     description, units = stream(10)
-    source = AudioSource(description)
+    source = SoundSource(description)
     hub = Hub("cam", source)
     hub.start()
     viewer = hub.frame_viewer()
@@ -158,7 +159,7 @@ async def test_hub_reads_audio_from_its_source() -> None:
 
 def test_audio_before_the_first_keyframe_and_without_an_audio_track_is_dropped() -> None:
     description, units = stream(5)
-    hub = Hub("cam", AudioSource(description))
+    hub = Hub("cam", SoundSource(description))
     assert hub.push_audio(audio_frame(0)) is None  # no epoch yet
     feed(hub, units[:1])
     assert hub.push_audio(audio_frame(0)) is None  # 0.1 s before time 0
@@ -172,7 +173,7 @@ def test_audio_before_the_first_keyframe_and_without_an_audio_track_is_dropped()
 
 def test_a_changed_audio_track_opens_a_new_epoch_at_the_next_keyframe() -> None:
     description, units = stream(60)  # keyframes at 0, 25, 50
-    source = AudioSource(description)
+    source = SoundSource(description)
     hub = Hub("cam", source)
     feed(hub, units[:10])
     first = hub.epoch
@@ -181,7 +182,7 @@ def test_a_changed_audio_track_opens_a_new_epoch_at_the_next_keyframe() -> None:
     assert first.audio.sample_rate == RATE
     # The camera came back with 44.1 kHz audio (video unchanged): the delta frames
     # still join the old epoch, the keyframe opens one whose init has the new track.
-    source.audio = AudioDescription.from_audio_specific_config(bytes([0x12, 0x10]))
+    source.audio = AudioDescription("AAC", 44_100, 2, bytes([0x12, 0x10]))
     feed(hub, units[10:25])
     assert hub.epoch is first
     feed(hub, units[25:26])
@@ -205,7 +206,7 @@ def test_audio_after_an_rtp_clock_jump_is_placed_by_its_wall_clock() -> None:
     """After a reconnect the RTP timestamps start anywhere: the frames go on from where
     their wall clock says, never backwards and never on top of earlier ones."""
     description, units = stream(50)
-    hub = Hub("cam", AudioSource(description))
+    hub = Hub("cam", SoundSource(description))
     feed(hub, units[:1])
     before = [hub.push_audio(audio_frame(i, early=0.0)) for i in range(10)]
     assert [f.decode_time for f in before if f is not None] == [1024 * i for i in range(10)]
@@ -219,3 +220,19 @@ def test_audio_after_an_rtp_clock_jump_is_placed_by_its_wall_clock() -> None:
     # A frame whose wall clock (and RTP time) would land on audio already sent is dropped.
     stale = audio_frame(3, early=0.0)
     assert hub.push_audio(AudioFrame(stale.data, 9_000_000, stale.wallclock)) is None
+
+
+def test_an_unreadable_audio_config_leaves_the_video_alone(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    description, units = stream(5)
+    source = SoundSource(description)
+    source.audio = AudioDescription("AAC", RATE, 2, b"\x00")  # too short to be a config
+    hub = Hub("cam", source)
+    feed(hub, units[:2])
+    epoch = hub.epoch
+    assert epoch is not None
+    assert epoch.audio is None
+    assert "mp4a" not in epoch.mime
+    assert "ignoring its AAC track" in caplog.text
+    assert hub.push_audio(audio_frame(0, early=0.0)) is None

@@ -54,10 +54,11 @@ Strategy:
   fragment carries, in a second ``traf`` of its ``moof``, the audio frames that
   arrived since the previous part and start before the part's end; a frame
   that arrives after its part was published goes with the next one (its
-  ``tfdt`` still places it right). MSE viewers get each audio frame at once as
-  its own message (``prft`` + ``moof`` + ``mdat`` of track 2), among the
-  video frames in arrival order. A source without audio muxes exactly as
-  before.
+  ``tfdt`` still places it right). MSE frames do the same per video frame: the
+  audio that came since the previous video frame rides in the next one's
+  ``moof`` (a frame interval of delay, 33-40 ms, for one message per video
+  frame: with 47 AAC frames a second, a message each would triple the sends
+  per viewer). A source without audio muxes exactly as before.
 
 Nothing here decodes video; nothing here does network I/O.
 """
@@ -226,9 +227,8 @@ class MediaFrame:
     ``start`` places it on the hub's running frame timeline (for the lag of
     viewers); ``stamp`` is its capture time (Unix seconds, also in the
     ``prft``); ``data`` is the whole MSE message: ``prft`` + ``moof`` + ``mdat``.
-    An audio frame (``audio``) has ``decode_time`` and ``duration`` in its
-    track's ticks, ``keyframe`` false, ``start`` the video timeline where it
-    arrived, and a ``prft`` whose reference track is the audio track.
+    With sound, ``audio_frames`` AAC frames (those that arrived since the
+    previous video frame) ride in a second ``traf`` of the same ``moof``.
     """
 
     order: int
@@ -239,7 +239,7 @@ class MediaFrame:
     keyframe: bool
     stamp: float
     data: bytes
-    audio: bool = False
+    audio_frames: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -284,6 +284,7 @@ class _EpochState:
         "base_wallclock",
         "epoch",
         "frame",
+        "frame_audio",
         "frame_base",
         "last_decode",
         "last_timestamp",
@@ -321,6 +322,7 @@ class _EpochState:
         self.audio_anchor: tuple[int, int] | None = None
         self.audio_last: int | None = None
         self.audio_pending: list[tuple[int, bytes]] = []
+        self.frame_audio: list[tuple[int, bytes]] = []  # for the next MSE frame
         # The source's track this epoch was opened with (a change needs a new epoch).
         self.audio_track: AudioTrack | None = None
 
@@ -474,9 +476,11 @@ class Hub:
             self._state = None
         return published
 
-    def push_audio(self, frame: AudioFrame) -> MediaFrame | None:
-        """Take the next AAC frame; returns its MSE frame (already published), or ``None``
-        when it is dropped (no epoch with audio yet, or before the epoch's time 0)."""
+    def push_audio(self, frame: AudioFrame) -> int | None:
+        """Take the next AAC frame; returns its decode time on the epoch's audio track, or
+        ``None`` when it is dropped (no epoch with audio yet, before the epoch's time 0,
+        or on audio already taken). It goes out with the next video frame (MSE) and
+        the part whose time it falls in (HLS)."""
         state = self._state
         if state is None or state.epoch.audio is None or state.base_wallclock is None:
             return None
@@ -494,36 +498,12 @@ class Hub:
         if anchor is None:
             state.audio_anchor = (frame.timestamp, decode)
         state.audio_last = decode
-        pending = state.audio_pending
-        pending.append((decode, frame.data))
-        if len(pending) > _MAX_PENDING_AUDIO:
-            # Audio far ahead of any part (video stalled): the oldest frames go.
-            del pending[: len(pending) - _MAX_PENDING_AUDIO]
-        data = single_sample_fragment(
-            self._frame_order % _MAX_SEQUENCE + 1,
-            AUDIO_TRACK_ID,
-            decode,
-            Sample(frame.data, AAC_FRAME_SAMPLES, True),
-            # A prft as on video frames: players read every message the same way.
-            prefix=producer_reference_time(AUDIO_TRACK_ID, max(0.0, frame.wallclock), decode),
-        )
-        media = MediaFrame(
-            order=self._frame_order,
-            epoch=state.epoch,
-            decode_time=decode,
-            duration=AAC_FRAME_SAMPLES,
-            start=self._frame_timeline,
-            keyframe=False,
-            stamp=frame.wallclock,
-            data=data,
-            audio=True,
-        )
-        self._frame_order += 1
-        self._frame_bytes += len(data)
-        self._frames.append(media)
-        self._new_frame.set()
-        self._new_frame = asyncio.Event()
-        return media
+        for pending in (state.audio_pending, state.frame_audio):
+            pending.append((decode, frame.data))
+            if len(pending) > _MAX_PENDING_AUDIO:
+                # Audio far ahead of the video (it stalled): the oldest frames go.
+                del pending[: len(pending) - _MAX_PENDING_AUDIO]
+        return decode
 
     def _part_fragment(self, state: _EpochState, part: Part) -> bytes:
         """The part's fragment: its video, and the pending audio that starts before its end."""
@@ -540,22 +520,12 @@ class Hub:
         if count == 0:
             return part.fragment(codec)
         taken, state.audio_pending = pending[:count], pending[count:]
-        samples = tuple(
-            Sample(
-                data,
-                (taken[i + 1][0] - decode) if i + 1 < count else AAC_FRAME_SAMPLES,
-                True,
-            )
-            for i, (decode, data) in enumerate(taken)
-        )
         video = TrackRun(
             VIDEO_TRACK_ID,
             part.decode_time,
             tuple(video_sample(timed.unit, timed.duration, codec) for timed in part.units),
         )
-        return media_fragment(
-            part.sequence_number, video, TrackRun(AUDIO_TRACK_ID, taken[0][0], samples)
-        )
+        return media_fragment(part.sequence_number, video, _audio_run(taken))
 
     def _source_audio(self) -> AudioTrack | None:
         source = self.source
@@ -718,13 +688,19 @@ class Hub:
         # (the announced rate, or the measured one when the camera is slower).
         duration = state.frame
         stamp = self._stamp(unit, codec)
-        data = single_sample_fragment(
-            self._frame_order % _MAX_SEQUENCE + 1,
-            VIDEO_TRACK_ID,
-            decode_time,
-            video_sample(unit, duration, codec),
-            prefix=producer_reference_time(VIDEO_TRACK_ID, max(0.0, stamp), decode_time),
-        )
+        sequence = self._frame_order % _MAX_SEQUENCE + 1
+        prft = producer_reference_time(VIDEO_TRACK_ID, max(0.0, stamp), decode_time)
+        sample = video_sample(unit, duration, codec)
+        audio, state.frame_audio = state.frame_audio, []
+        if audio:
+            # The AAC frames that came since the last video frame ride in this one's
+            # moof: one message per video frame, with or without sound.
+            video = TrackRun(VIDEO_TRACK_ID, decode_time, (sample,))
+            data = prft + media_fragment(sequence, video, _audio_run(audio))
+        else:
+            data = single_sample_fragment(
+                sequence, VIDEO_TRACK_ID, decode_time, sample, prefix=prft
+            )
         frame = MediaFrame(
             order=self._frame_order,
             epoch=state.epoch,
@@ -734,6 +710,7 @@ class Hub:
             keyframe=unit.keyframe,
             stamp=stamp,
             data=data,
+            audio_frames=len(audio),
         )
         self._frame_order += 1
         self._frame_bytes += len(data)
@@ -955,6 +932,21 @@ class Hub:
 
     def _count_skip(self) -> None:
         self._skips += 1
+
+
+def _audio_run(frames: list[tuple[int, bytes]]) -> TrackRun:
+    """The audio track run of (decode time, AAC frame) pairs in order: each sample lasts
+    until the next one starts (a lost frame widens its predecessor instead of leaving
+    a hole players stall at), the last one frame."""
+    samples = tuple(
+        Sample(
+            data,
+            (frames[i + 1][0] - decode) if i + 1 < len(frames) else AAC_FRAME_SAMPLES,
+            True,
+        )
+        for i, (decode, data) in enumerate(frames)
+    )
+    return TrackRun(AUDIO_TRACK_ID, frames[0][0], samples)
 
 
 class HubViewer:

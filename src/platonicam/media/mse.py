@@ -32,13 +32,12 @@ browser sends nothing we read:
 
 4. when the camera has AAC audio, the init segment has two tracks (video 1,
    audio 2, whose timescale is the sample rate), the ``mime`` names both codecs
-   (``video/mp4; codecs="avc1...,mp4a.40.2"``), and each AAC frame is one more
-   binary message, sent when the hub has it, among the frames of step 3:
-   ``prft`` (as above, ``reference_track_ID`` 2, ``media_time`` in audio
-   ticks, the time the frame was received or the camera's RTCP says it was
-   captured) + ``moof`` (``mfhd`` from the same counter as the video frames, one ``traf``
-   of track 2 whose ``tfdt`` is the frame's decode time on the epoch's
-   timeline, one sync sample of 1024 ticks) + ``mdat`` (the raw AAC frame).
+   (``video/mp4; codecs="avc1...,mp4a.40.2"``), and a frame message's ``moof``
+   may have a second ``traf``: track 2, ``tfdt`` the first AAC frame's decode
+   time on the epoch's timeline, one sync sample per AAC frame that arrived
+   since the previous video frame (each lasting until the next, the last 1024
+   ticks), their raw AAC data after the video's in the ``mdat``. The ``prft``
+   still describes the video frame.
 
 The first frame after an init segment is a keyframe: a new viewer gets the
 frames from the newest keyframe on at once (the hub's GOP cache), then live

@@ -105,7 +105,7 @@ def test_parts_carry_the_audio_of_their_time() -> None:
     assert audio_decodes == list(range(audio_decodes[0], audio_decodes[-1] + 1, 1024))
 
 
-async def test_mse_viewers_get_audio_messages_in_arrival_order() -> None:
+async def test_mse_frames_carry_the_audio_that_came_before_them() -> None:
     description, units = stream(10)
     hub = Hub("cam", SoundSource(description))
     interleave(hub, units, [audio_frame(i, early=0.0) for i in range(15)])
@@ -113,27 +113,36 @@ async def test_mse_viewers_get_audio_messages_in_arrival_order() -> None:
     assert isinstance(items[0], Epoch)
     assert items[0].audio is not None
     frames = [item for item in items[1:] if isinstance(item, MediaFrame)]
-    sounds = [f for f in frames if f.audio]
-    assert len(sounds) == 15
-    assert len(frames) > 15
-    assert not frames[0].audio
+    # One message per video frame: the audio rides along, never alone.
+    assert len(frames) == 10
     assert frames[0].keyframe
-    # One sequence of mfhd numbers across both tracks, as they arrived.
-    orders = [f.order for f in frames]
-    assert orders == sorted(orders)
-    for sound in sounds:
-        boxes = parse(sound.data)
+    assert frames[0].audio_frames == 0  # nothing came before the first keyframe's time
+    decodes: list[int] = []
+    for frame in frames:
+        boxes = parse(frame.data)
         assert [b.kind for b in boxes] == ["prft", "moof", "mdat"]
-        prft, moof = boxes[:2]
-        # prft: reference track 2, then NTP time, then media_time = the tfdt.
-        assert prft.field(">I", 4)[0] == AUDIO_TRACK_ID
-        assert prft.field(">Q", 16)[0] == sound.decode_time
-        assert moof.child("mfhd").field(">I", 4)[0] == sound.order + 1
-        run = moof.child("traf")
-        assert run.child("tfhd").field(">I", 4)[0] == AUDIO_TRACK_ID
-        assert run.child("tfdt").field(">Q", 4)[0] == sound.decode_time
-        assert boxes[2].payload[0] == 0x21
-    assert [s.decode_time for s in sounds] == [1024 * i for i in range(15)]
+        prft, moof, mdat = boxes
+        assert prft.field(">I", 4)[0] == VIDEO_TRACK_ID
+        assert prft.field(">Q", 16)[0] == frame.decode_time
+        assert moof.child("mfhd").field(">I", 4)[0] == frame.order + 1
+        trafs = moof.all("traf")
+        assert traf(moof, VIDEO_TRACK_ID).child("tfdt").field(">Q", 4)[0] == frame.decode_time
+        if frame.audio_frames == 0:
+            assert len(trafs) == 1
+            continue
+        sound = traf(moof, AUDIO_TRACK_ID)
+        first = sound.child("tfdt").field(">Q", 4)[0]
+        trun = sound.child("trun")
+        assert trun.field(">I", 4)[0] == frame.audio_frames
+        decodes += [first + 1024 * k for k in range(frame.audio_frames)]
+        # The audio data follows the video sample in the mdat: each AAC frame starts 0x21.
+        video_size = traf(moof, VIDEO_TRACK_ID).child("trun").field(">I", 16)[0]
+        assert mdat.payload[video_size] == 0x21
+        # Each AAC frame came before this video frame (they arrive in wall-clock order).
+        assert first / RATE <= frame.decode_time / 90_000
+    # Every AAC frame that came before the last video frame went out, once, in order.
+    assert decodes == [1024 * i for i in range(len(decodes))]
+    assert len(decodes) >= 14
 
 
 async def test_hub_reads_audio_from_its_source() -> None:
@@ -148,11 +157,15 @@ async def test_hub_reads_audio_from_its_source() -> None:
             assert isinstance(await viewer.next(), Epoch)
             video = await viewer.next()
             assert isinstance(video, MediaFrame)
-            assert not video.audio
+            assert video.audio_frames == 0
             await source.frames.put(audio_frame(0, early=0.0))
+            await source.frames.put(audio_frame(1, early=0.0))
+            while hub.epoch is None or not hub._state or len(hub._state.frame_audio) < 2:
+                await asyncio.sleep(0.01)
+            await source.queue.put(units[1])
             sound = await viewer.next()
         assert isinstance(sound, MediaFrame)
-        assert sound.audio
+        assert sound.audio_frames == 2
     finally:
         await hub.close()
 
@@ -209,14 +222,14 @@ def test_audio_after_an_rtp_clock_jump_is_placed_by_its_wall_clock() -> None:
     hub = Hub("cam", SoundSource(description))
     feed(hub, units[:1])
     before = [hub.push_audio(audio_frame(i, early=0.0)) for i in range(10)]
-    assert [f.decode_time for f in before if f is not None] == [1024 * i for i in range(10)]
+    assert before == [1024 * i for i in range(10)]
     # Same wall clock progression, RTP time restarted far away.
     jumped = [
         AudioFrame(f.data, 7_000_000 + (i - 20) * 1024, f.wallclock)
         for i, f in ((i, audio_frame(i, early=0.0)) for i in range(20, 25))
     ]
     after = [hub.push_audio(frame) for frame in jumped]
-    assert [f.decode_time for f in after if f is not None] == [1024 * i for i in range(20, 25)]
+    assert after == [1024 * i for i in range(20, 25)]
     # A frame whose wall clock (and RTP time) would land on audio already sent is dropped.
     stale = audio_frame(3, early=0.0)
     assert hub.push_audio(AudioFrame(stale.data, 9_000_000, stale.wallclock)) is None

@@ -6,10 +6,11 @@
 // so a new epoch, a skip forward or a gap simply continues the timeline.
 //
 // A camera with AAC audio: the init segment has two tracks and the mime names both codecs;
-// audio frames come as messages of their own among the video frames, in the same one
-// SourceBuffer. Sequence mode keeps them in sync: it only moves the timeline at a
-// discontinuity, and then for every track at once (the next frame of each track lands
-// at the same offset), so each track's own timestamps place it against the other.
+// a frame message's moof may carry the audio that came since the previous frame in a
+// second traf, for the same one SourceBuffer. Sequence mode keeps the tracks in sync: it
+// only moves the timeline at a discontinuity, and then for every track at once (the next
+// frame of each track lands at the same offset), so each track's own timestamps place it
+// against the other.
 //
 // Latency: each frame's prft carries its capture time (NTP format). When the frame is
 // appended we note where it landed on the media timeline; at the playhead,
@@ -95,7 +96,7 @@ class MsePlayer {
       }
       this.lastSequence = frame.sequence;
     }
-    // Latency is read off the video frames; audio frames only play.
+    // Latency is read off the video frames (every prft names the video track today).
     const stamp = frame && frame.track === VIDEO_TRACK ? frame.stamp : null;
     this.queue.push({ data: event.data, stamp });
     this.pump();

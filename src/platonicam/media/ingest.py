@@ -70,7 +70,7 @@ from platonicam.rtsp.errors import (
     RtspStatusError,
     SdpError,
 )
-from platonicam.rtsp.fanout import UnitQueue
+from platonicam.rtsp.fanout import DropOldestQueue, UnitQueue
 from platonicam.rtsp.metadata import MetadataDocument
 from platonicam.rtsp.stream import (
     AccessUnit,
@@ -209,34 +209,6 @@ class Backoff:
         self.failures = 0
 
 
-class _MetadataSubscriber:
-    __slots__ = ("dropped", "queue")
-
-    def __init__(self, size: int) -> None:
-        self.queue: asyncio.Queue[MetadataDocument | None] = asyncio.Queue(maxsize=size)
-        self.dropped = 0
-
-    def offer(self, document: MetadataDocument) -> None:
-        if self.queue.full():
-            self.queue.get_nowait()  # the oldest document goes: the newest matter most
-            self.dropped += 1
-        self.queue.put_nowait(document)
-
-
-class _AudioSubscriber:
-    __slots__ = ("dropped", "queue")
-
-    def __init__(self, size: int) -> None:
-        self.queue: asyncio.Queue[AudioFrame | None] = asyncio.Queue(maxsize=size)
-        self.dropped = 0
-
-    def offer(self, frame: AudioFrame | None) -> None:
-        if self.queue.full():
-            self.queue.get_nowait()  # the oldest frame goes: late audio is useless
-            self.dropped += 1
-        self.queue.put_nowait(frame)
-
-
 #: AAC frames an audio subscriber may have queued (~5 s at 48 kHz).
 AUDIO_QUEUE_SIZE: Final = 256
 
@@ -354,12 +326,12 @@ class Ingest:
         self._live = asyncio.Event()
         self.metadata = metadata and mode == "rtsp"
         self._metadata_queue_size = metadata_queue_size
-        self._metadata_subscribers: set[_MetadataSubscriber] = set()
+        self._metadata_subscribers: set[DropOldestQueue[MetadataDocument]] = set()
         # Set when the camera refused the metadata track's SETUP: read video only from then on.
         self._metadata_refused = False
         self._has_metadata: bool | None = None
         self.metadata_documents = 0
-        self._audio_subscribers: set[_AudioSubscriber] = set()
+        self._audio_subscribers: set[DropOldestQueue[AudioFrame]] = set()
         self._audio: AudioDescription | None = None
 
     def __repr__(self) -> str:
@@ -430,7 +402,7 @@ class Ingest:
         """
         if self._closed:
             return
-        reader = _AudioSubscriber(AUDIO_QUEUE_SIZE)
+        reader: DropOldestQueue[AudioFrame] = DropOldestQueue(AUDIO_QUEUE_SIZE)
         self._audio_subscribers.add(reader)
         try:
             while True:
@@ -561,7 +533,7 @@ class Ingest:
         """
         if self._closed or not self.metadata:
             return
-        reader = _MetadataSubscriber(self._metadata_queue_size)
+        reader: DropOldestQueue[MetadataDocument] = DropOldestQueue(self._metadata_queue_size)
         self._metadata_subscribers.add(reader)
         self._idle_since = None
         if self._task is None or self._task.done():

@@ -59,6 +59,7 @@ from typing import Final, Literal, Self
 from platonicam.clock import Clock, SystemClock
 from platonicam.rtsp import h264, h265
 from platonicam.rtsp._nal import Depacketizer
+from platonicam.rtsp.aac import split_access_units
 from platonicam.rtsp.auth import DigestChallenge, answer_challenge, basic_authorization
 from platonicam.rtsp.errors import (
     AuthError,
@@ -739,7 +740,7 @@ class AacReceiver:
             packet = RtpPacket.parse(data)
             if packet.payload_type != self.payload_type:
                 raise RtpError(f"unexpected RTP payload type {packet.payload_type}")
-            frames = _split_aac(packet.payload)
+            frames = split_access_units(packet.payload)
         except RtpError as exc:
             log.debug("skipping a malformed AAC packet: %s", exc)
             self._budget.record(True)
@@ -759,27 +760,6 @@ class AacReceiver:
         if len(data) >= 28 and data[1] == RTCP_SR:
             with contextlib.suppress(RtpError):
                 self._clock.sender_report(RtcpSenderReport.parse(data))
-
-
-def _split_aac(payload: bytes) -> list[bytes]:
-    if len(payload) < 2:
-        raise RtpError("AAC payload is shorter than its AU-headers-length")
-    header_bits = (payload[0] << 8) | payload[1]
-    if header_bits % 16:
-        raise RtpError(f"AU-headers-length {header_bits} is not a multiple of 16 bits")
-    count = header_bits // 16
-    offset = 2 + 2 * count
-    if offset > len(payload):
-        raise RtpError("AAC AU headers run past the end of the packet")
-    frames = []
-    for index in range(count):
-        header = (payload[2 + 2 * index] << 8) | payload[3 + 2 * index]
-        size = header >> 3
-        if offset + size > len(payload):
-            raise RtpError(f"AAC frame of {size} bytes runs past the end of the packet")
-        frames.append(payload[offset : offset + size])
-        offset += size
-    return frames
 
 
 class MetadataReceiver:

@@ -8,16 +8,23 @@ the bound keeps a slow consumer from growing memory or slowing the others.
 
 Used by the reference device's test pattern (:mod:`platonicam.device.source`)
 and the gateway's camera ingest (:mod:`platonicam.media.ingest`).
+
+Items that stand alone (AAC frames, metadata documents) need no keyframe: a
+:class:`DropOldestQueue` just loses its oldest item when full, since late audio
+or a stale document is worth less than the newest.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncGenerator
+from typing import Generic, TypeVar
 
 from platonicam.rtsp.stream import AccessUnit
 
-__all__ = ["UnitQueue"]
+__all__ = ["DropOldestQueue", "UnitQueue"]
+
+_Item = TypeVar("_Item")
 
 
 class UnitQueue:
@@ -60,3 +67,20 @@ class UnitQueue:
             if unit is None:
                 return
             yield unit
+
+
+class DropOldestQueue(Generic[_Item]):
+    """The items waiting for one subscriber, at most ``size``: when full, the oldest
+    goes (counted in :attr:`dropped`). ``None`` in :attr:`queue` ends the subscription."""
+
+    __slots__ = ("dropped", "queue")
+
+    def __init__(self, size: int) -> None:
+        self.queue: asyncio.Queue[_Item | None] = asyncio.Queue(maxsize=size)
+        self.dropped = 0
+
+    def offer(self, item: _Item | None) -> None:
+        if self.queue.full():
+            self.queue.get_nowait()
+            self.dropped += 1
+        self.queue.put_nowait(item)

@@ -6,7 +6,7 @@ Strategy:
   the :class:`~platonicam.rtsp.stream.LiveStream` (when the server runs) and
   keeps that subscription for as long as the path is mounted. Each access unit
   is packetized once into RTP packets (one SSRC and one sequence-number space
-  per mount) and the same bytes go to every playing client; TCP clients get
+  per mount and track) and the same bytes go to every playing client; TCP clients get
   them ``$``-framed on their RTSP connection, UDP clients get datagrams from
   the server's one RTP/RTCP port pair. Nothing is packetized while nobody plays.
 * **Start at a keyframe.** PLAY is answered when the next keyframe arrives, so
@@ -21,22 +21,44 @@ Strategy:
   without a request, RTCP or interleaved data from the client. A TCP-interleaved
   session also ends with its connection; a UDP session outlives it until
   TEARDOWN or timeout, as the RFC intends. A session has the mount's video
-  track (``trackID=0``) and, when the mount has a metadata source, its ONVIF
-  metadata track (``trackID=1``); a second SETUP of a track replaces its
-  transport instead of adding a track.
+  track (``trackID=0``) and, when the mount has them, its AAC audio track
+  (``trackID=2``) and its ONVIF metadata track (``trackID=1``); a second SETUP
+  of a track replaces its transport instead of adding a track.
 * **Metadata.** A mount's optional
   :class:`~platonicam.rtsp.metadata.MetadataSource` is subscribed like the
   video; each document goes out as RTP packets of its own SSRC and sequence
   space (marker on the last, see :mod:`platonicam.rtsp.metadata`) to the
   playing sessions that set the track up, with its own RTCP sender reports.
   A congested TCP client misses whole documents, never parts of one.
+* **Audio.** When a mount's stream is an
+  :class:`~platonicam.rtsp.stream.AudioStream` whose ``audio`` is set at
+  DESCRIBE, the SDP has an ``m=audio`` section (RFC 3640 ``mpeg4-generic``,
+  ``AAC-hbr``, see :mod:`platonicam.rtsp.aac`). The mount subscribes to
+  ``subscribe_audio()`` once its video subscription delivered its first access
+  unit (only then does a gateway's camera know its sound), and ends it with the
+  video's, on-demand included; a failing audio source silences the audio
+  track only. Each frame goes out once for all sessions that set the track up,
+  one frame per packet (fragmented when larger), in its own SSRC and sequence
+  space, a sender report ahead of a session's first packet; a congested TCP
+  client misses whole frames. The RTP time is a random offset plus the
+  frame's timestamp (sample-rate ticks), and never goes backwards: when the
+  source's timestamps do (a camera reconnected: its clock starts again) or run
+  more than :data:`MAX_AUDIO_JUMP` seconds ahead of the time that passed, the
+  offset is re-based so the RTP time goes on by the time that passed here
+  since the previous frame (at least one frame), and a sender report with the
+  new mapping goes out with the next packet. A session whose stream's AAC
+  track changed (rate, channels, config) since its SETUP is ended, as for
+  reconfigured video. ``RTP-Info`` names, for the audio, the RTP time of the
+  first video picture's wall clock, so players line both tracks up from the
+  start.
 * **Reconfiguration.** DESCRIBE always answers with the stream's current
   description. When access units of a new ``generation`` arrive, sessions set
   up for an older one are ended and their connections closed, so clients
   reconnect and fetch the new SDP.
 * **Wall clock.** An RTCP sender report goes out when a client starts and every
-  :data:`SENDER_REPORT_INTERVAL` seconds, mapping RTP time to the access
-  units' ``wallclock``.
+  :data:`SENDER_REPORT_INTERVAL` seconds on each track, mapping RTP time to the
+  access units' (documents', audio frames') ``wallclock``: what lets players
+  and our client line the tracks up.
 * **On demand.** A mount made with ``on_demand=True`` subscribes only when a
   client asks for it: DESCRIBE, SETUP and PLAY wait (at most
   :data:`PLAY_START_TIMEOUT`) for its first access unit, so the description is
@@ -74,8 +96,10 @@ from types import TracebackType
 from typing import Final, Self
 
 from platonicam.rtsp import h264, h265
+from platonicam.rtsp.aac import AAC_PAYLOAD_TYPE, SAMPLES_PER_FRAME, describe_aac_media
+from platonicam.rtsp.aac import packetize as packetize_aac
 from platonicam.rtsp.auth import DigestVerifier, PasswordLookup
-from platonicam.rtsp.errors import RtspError, RtspProtocolError
+from platonicam.rtsp.errors import RtpError, RtspError, RtspProtocolError
 from platonicam.rtsp.message import (
     NEED_DATA,
     ConnectionClosed,
@@ -99,7 +123,15 @@ from platonicam.rtsp.metadata import (
 from platonicam.rtsp.metadata import packetize as packetize_metadata
 from platonicam.rtsp.rtp import RtcpSenderReport, RtpPacket, ntp_from_unix, random_ssrc
 from platonicam.rtsp.sdp import VIDEO_PAYLOAD_TYPE, describe_stream
-from platonicam.rtsp.stream import AccessUnit, LiveStream, StreamDescription, VideoCodec
+from platonicam.rtsp.stream import (
+    AccessUnit,
+    AudioDescription,
+    AudioFrame,
+    AudioStream,
+    LiveStream,
+    StreamDescription,
+    VideoCodec,
+)
 from platonicam.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
@@ -115,6 +147,11 @@ PLAY_START_TIMEOUT: Final = 10.0
 TRACK_CONTROL: Final = "trackID=0"
 #: The control name of a mount's metadata track (when it has a metadata source).
 METADATA_CONTROL: Final = "trackID=1"
+#: The control name of a mount's AAC audio track (when its stream has sound).
+AUDIO_CONTROL: Final = "trackID=2"
+#: Seconds the source's audio timestamps may run ahead of the time that passed before
+#: the server takes it for a restarted clock (and re-bases the RTP time).
+MAX_AUDIO_JUMP: Final = 2.0
 #: Default seconds an on-demand mount stays subscribed after its last session ended.
 DEFAULT_IDLE_TIMEOUT: Final = 10.0
 PUBLIC_METHODS: Final = (
@@ -238,6 +275,70 @@ class _UdpPorts:
         self.rtcp.close()
 
 
+class _Track:
+    """One RTP stream of a mount (video, metadata or audio): its SSRC, sequence
+    space, random RTP time offset, sent counts, and the (wall clock, RTP time)
+    pair its sender reports announce."""
+
+    def __init__(self, payload_type: int) -> None:
+        self.payload_type = payload_type
+        self.ssrc = random_ssrc()
+        self.sequence = secrets.randbits(16)
+        self.offset = secrets.randbits(32)
+        self.packets = 0
+        self.octets = 0
+        self.mapping: tuple[float, int] = (0.0, self.offset)
+        self._last_report = float("-inf")
+
+    def packets_of(self, payloads: Sequence[bytes], rtp_time: int, wallclock: float) -> list[bytes]:
+        """RTP packets of one media unit (the marker on its last packet); the unit's
+        ``wallclock`` becomes what the next sender report maps ``rtp_time`` to."""
+        last = len(payloads) - 1
+        packets = [
+            bytes(
+                RtpPacket(
+                    self.payload_type,
+                    (self.sequence + index) & 0xFFFF,
+                    rtp_time,
+                    self.ssrc,
+                    payload,
+                    marker=index == last,
+                )
+            )
+            for index, payload in enumerate(payloads)
+        ]
+        self.sequence = (self.sequence + len(payloads)) & 0xFFFF
+        self.packets += len(payloads)
+        self.octets += sum(len(p) for p in payloads)
+        self.mapping = (wallclock, rtp_time)
+        return packets
+
+    def report(self) -> bytes:
+        """An RTCP sender report of the current mapping and counts."""
+        wallclock, rtp_time = self.mapping
+        return bytes(
+            RtcpSenderReport(
+                ssrc=self.ssrc,
+                ntp_timestamp=ntp_from_unix(wallclock),
+                rtp_timestamp=rtp_time,
+                packet_count=self.packets,
+                octet_count=self.octets,
+            )
+        )
+
+    def due_report(self) -> bytes | None:
+        """A sender report when :data:`SENDER_REPORT_INTERVAL` passed since the last one."""
+        now = asyncio.get_running_loop().time()
+        if now - self._last_report < SENDER_REPORT_INTERVAL:
+            return None
+        self._last_report = now
+        return self.report()
+
+    def report_soon(self) -> None:
+        """Make the next :meth:`due_report` send one (the mapping changed)."""
+        self._last_report = float("-inf")
+
+
 class _Session:
     """One client's RTSP session on one mount."""
 
@@ -251,6 +352,11 @@ class _Session:
         self.metadata_sink: _TcpSink | _UdpSink | None = None
         self.metadata_uri = ""
         self.metadata_reported = False
+        self.audio_sink: _TcpSink | _UdpSink | None = None
+        self.audio_uri = ""
+        #: The AAC track the session's SETUP was told of (a different one ends it).
+        self.audio_description: AudioDescription | None = None
+        self.audio_reported = False
         self.state = "ready"  # ready -> starting (PLAY waits for a keyframe) -> playing
         self.last_activity = now
         self.skipping = False
@@ -261,7 +367,7 @@ class _Session:
         self, packets: Sequence[bytes], keyframe: bool, first: tuple[int, int], report: bytes | None
     ) -> None:
         sink = self.sink
-        if sink is None and self.metadata_sink is None:
+        if sink is None and self.metadata_sink is None and self.audio_sink is None:
             return
         if self.state == "starting":
             if not keyframe:
@@ -272,11 +378,11 @@ class _Session:
                 self.on_start = None
             if self.started is not None and not self.started.done():
                 self.started.set_result(None)
-            report = self.mount.sender_report()
+            report = self.mount.video.report()
         elif self.state != "playing":
             return
         if sink is None:
-            return  # a metadata-only session: it started with the video, gets no video
+            return  # a metadata or audio session: it started with the video, gets no video
         if self.skipping or sink.congested:
             if not keyframe or sink.congested:
                 self.skipping = True
@@ -294,8 +400,22 @@ class _Session:
         if not self.metadata_reported:
             # The first packets come with a sender report, so the client can map
             # them to wall-clock time (and line them up with the video) at once.
-            report = self.mount.metadata_report()
+            report = self.mount.metadata_track.report()
             self.metadata_reported = True
+        if report is not None:
+            sink.send_rtcp(report)
+        sink.send_rtp(packets)
+
+    def deliver_audio(self, packets: Sequence[bytes], report: bytes | None) -> None:
+        """Send one whole AAC frame (or nothing, when not playing or congested)."""
+        sink = self.audio_sink
+        if sink is None or self.state != "playing" or sink.congested:
+            return
+        if not self.audio_reported:
+            # As for metadata: a sender report ahead of the first packet, so the client
+            # places the audio on the wall clock (and beside the video) from the start.
+            report = self.mount.audio_track.report()
+            self.audio_reported = True
         if report is not None:
             sink.send_rtcp(report)
         sink.send_rtp(packets)
@@ -328,24 +448,21 @@ class _Mount:
         #: Requests waiting in :meth:`ready`, and when the mount was last used (loop time).
         self.waiters = 0
         self.used_at = 0.0
-        self.metadata_ssrc = random_ssrc()
-        self.metadata_sequence = secrets.randbits(16)
-        self.metadata_offset = secrets.randbits(32)
-        self.metadata_packets = 0
-        self.metadata_octets = 0
+        self.video = _Track(VIDEO_PAYLOAD_TYPE)
+        self.metadata_track = _Track(METADATA_PAYLOAD_TYPE)
         self.metadata_task: asyncio.Task[None] | None = None
         self._metadata_epoch: float | None = None
-        self._metadata_mapping: tuple[float, int] = (0.0, self.metadata_offset)
-        self._metadata_last_report = float("-inf")
-        self.ssrc = random_ssrc()
-        self.sequence = secrets.randbits(16)
-        self.timestamp_offset = secrets.randbits(32)
-        self.packet_count = 0
-        self.octet_count = 0
+        #: The stream, when it may carry sound (its ``audio`` says whether it does now).
+        self.audio_stream = stream if isinstance(stream, AudioStream) else None
+        self.audio_track = _Track(AAC_PAYLOAD_TYPE)
+        self.audio_task: asyncio.Task[None] | None = None
+        #: RTP time minus source timestamp (not wrapped), the last frame's (source
+        #: timestamp, loop time it came, RTP time not wrapped, wall clock), the sample rate.
+        self._audio_offset = self.audio_track.offset
+        self._audio_last: tuple[int, float, int, float] | None = None
+        self._audio_rate = 0
         self.sessions: set[_Session] = set()
         self.task: asyncio.Task[None] | None = None
-        self._last_report = float("-inf")
-        self._mapping: tuple[float, int] = (0.0, self.timestamp_offset)
 
     def start(self) -> None:
         """Subscribe, unless the mount is on demand (then :meth:`ready` subscribes)."""
@@ -390,6 +507,7 @@ class _Mount:
         return first.is_set() and not task.done()
 
     async def stop(self) -> None:
+        """Unsubscribe (the audio ends with the video, in :meth:`_run`)."""
         if self.metadata_task is not None:
             await cancel_and_wait(self.metadata_task)
             self.metadata_task = None
@@ -409,18 +527,6 @@ class _Mount:
             if isinstance(documents, AsyncGenerator):
                 await documents.aclose()
 
-    def metadata_report(self) -> bytes:
-        wallclock, rtp_time = self._metadata_mapping
-        return bytes(
-            RtcpSenderReport(
-                ssrc=self.metadata_ssrc,
-                ntp_timestamp=ntp_from_unix(wallclock),
-                rtp_timestamp=rtp_time,
-                packet_count=self.metadata_packets,
-                octet_count=self.metadata_octets,
-            )
-        )
-
     def publish_metadata(self, document: MetadataDocument) -> None:
         """Packetize one metadata document and hand it to every session playing the track."""
         receivers = [s for s in self.sessions if s.metadata_sink is not None]
@@ -428,41 +534,101 @@ class _Mount:
             return
         if self._metadata_epoch is None:
             self._metadata_epoch = document.wallclock
+        track = self.metadata_track
         ticks = round((document.wallclock - self._metadata_epoch) * METADATA_CLOCK_RATE)
-        rtp_time = (self.metadata_offset + ticks) & 0xFFFFFFFF
+        rtp_time = (track.offset + ticks) & 0xFFFFFFFF
         payloads = packetize_metadata(document.xml, self.server.max_payload)
-        last = len(payloads) - 1
-        packets = [
-            bytes(
-                RtpPacket(
-                    METADATA_PAYLOAD_TYPE,
-                    (self.metadata_sequence + index) & 0xFFFF,
-                    rtp_time,
-                    self.metadata_ssrc,
-                    payload,
-                    marker=index == last,
-                )
-            )
-            for index, payload in enumerate(payloads)
-        ]
-        self.metadata_sequence = (self.metadata_sequence + len(payloads)) & 0xFFFF
-        self.metadata_packets += len(payloads)
-        self.metadata_octets += sum(len(p) for p in payloads)
-        self._metadata_mapping = (document.wallclock, rtp_time)
-        report = None
-        now = asyncio.get_running_loop().time()
-        if now - self._metadata_last_report >= SENDER_REPORT_INTERVAL:
-            report = self.metadata_report()
-            self._metadata_last_report = now
+        packets = track.packets_of(payloads, rtp_time, document.wallclock)
+        report = track.due_report()
         for session in receivers:
             session.deliver_metadata(packets, report)
+
+    @property
+    def audio(self) -> AudioDescription | None:
+        """The stream's AAC track now (``None`` without one)."""
+        return None if self.audio_stream is None else self.audio_stream.audio
+
+    async def _run_audio(self, stream: AudioStream) -> None:
+        frames = stream.subscribe_audio()
+        try:
+            async for frame in frames:
+                self.publish_audio(frame)
+        except Exception:
+            # A failing audio source only silences the audio track.
+            log.exception("the audio of the stream mounted at %s failed", self.path)
+        finally:
+            if isinstance(frames, AsyncGenerator):
+                await frames.aclose()
+
+    def _audio_time(self, frame: AudioFrame, rate: int) -> int:
+        """The frame's RTP time, not wrapped: the track's offset plus the frame's
+        timestamp, re-based when the source's clock jumped (see the module docstring)."""
+        now = asyncio.get_running_loop().time()
+        last = self._audio_last
+        if last is not None:
+            timestamp, seen_at, rtp_time, _ = last
+            ticks = frame.timestamp - timestamp
+            if ticks <= 0 or ticks / rate - (now - seen_at) > MAX_AUDIO_JUMP:
+                # The source restarted its clock (a camera reconnected): carry ours on by
+                # the time that passed here since the last frame, at least one frame, so
+                # the RTP time only grows; the next sender report maps it anew.
+                target = rtp_time + max(round((now - seen_at) * rate), SAMPLES_PER_FRAME)
+                self._audio_offset = target - frame.timestamp
+                self.audio_track.report_soon()
+                log.info("audio of %s: the source's clock jumped; RTP time re-based", self.path)
+        rtp_time = self._audio_offset + frame.timestamp
+        self._audio_last = (frame.timestamp, now, rtp_time, frame.wallclock)
+        return rtp_time
+
+    def publish_audio(self, frame: AudioFrame) -> None:
+        """Packetize one AAC frame and hand it to every session playing the audio track."""
+        audio = self.audio
+        if audio is not None:
+            self._audio_rate = audio.sample_rate
+        if self._audio_rate <= 0:
+            return  # frames of a track the stream never described
+        rtp_time = self._audio_time(frame, self._audio_rate) & 0xFFFFFFFF
+        receivers = [s for s in self.sessions if s.audio_sink is not None]
+        if not receivers:
+            return
+        for session in receivers:
+            if audio is not None and session.audio_description != audio:
+                # The camera's sound changed (another rate or channel count): the client
+                # must read the new description, as for reconfigured video.
+                log.info("audio of %s changed; ending session %s", self.path, session.id)
+                self.server._end_session(session, close_connection=True)
+        receivers = [s for s in receivers if s.audio_sink is not None]
+        if not receivers:
+            return
+        try:
+            payloads = packetize_aac(frame.data, self.server.max_payload)
+        except RtpError as exc:
+            log.debug("skipping an AAC frame of %s: %s", self.path, exc)
+            return
+        track = self.audio_track
+        packets = track.packets_of(payloads, rtp_time, frame.wallclock)
+        report = track.due_report()
+        for session in receivers:
+            session.deliver_audio(packets, report)
+
+    def audio_start_time(self) -> int:
+        """The audio RTP time of the video's newest access unit's wall clock: the instant
+        a PLAY's ``RTP-Info`` names for every track (RFC 2326 §12.33)."""
+        last = self._audio_last
+        if last is None:
+            return self._audio_offset & 0xFFFFFFFF
+        _, _, rtp_time, wallclock = last
+        ticks = round((self.video.mapping[0] - wallclock) * self._audio_rate)
+        return (rtp_time + ticks) & 0xFFFFFFFF
 
     async def _run(self) -> None:
         units = self.stream.subscribe()
         first = self.first_unit
         try:
             async for unit in units:
-                first.set()
+                if not first.is_set():
+                    first.set()
+                    self._start_audio()
                 self.publish(unit)
         except Exception:
             # A failing source ends its own mount's sessions, never the server.
@@ -470,20 +636,19 @@ class _Mount:
         finally:
             if isinstance(units, AsyncGenerator):
                 await units.aclose()
+            await cancel_and_wait(self.audio_task)
+            self.audio_task = None
             for session in list(self.sessions):
                 self.server._end_session(session, close_connection=True)
 
-    def sender_report(self) -> bytes:
-        wallclock, rtp_time = self._mapping
-        return bytes(
-            RtcpSenderReport(
-                ssrc=self.ssrc,
-                ntp_timestamp=ntp_from_unix(wallclock),
-                rtp_timestamp=rtp_time,
-                packet_count=self.packet_count,
-                octet_count=self.octet_count,
+    def _start_audio(self) -> None:
+        """Subscribe to the audio too, once the video came: the sound of a source (a
+        camera joined through the gateway) is known only then, and it lives and ends
+        with the video subscription."""
+        if self.audio_stream is not None and self.audio_task is None:
+            self.audio_task = asyncio.get_running_loop().create_task(
+                self._run_audio(self.audio_stream), name=f"rtsp-audio-{self.path}"
             )
-        )
 
     def publish(self, unit: AccessUnit) -> None:
         """Packetize one access unit and hand the packets to every playing session."""
@@ -501,29 +666,11 @@ class _Mount:
             nal_units = _with_parameter_sets(description, nal_units)
         codec = h264 if description.codec is VideoCodec.H264 else h265
         payloads = codec.packetize(nal_units, self.server.max_payload)
-        rtp_time = (unit.timestamp + self.timestamp_offset) & 0xFFFFFFFF
-        first = (self.sequence, rtp_time)
-        packets = []
-        last = len(payloads) - 1
-        for index, payload in enumerate(payloads):
-            packet = RtpPacket(
-                VIDEO_PAYLOAD_TYPE,
-                (self.sequence + index) & 0xFFFF,
-                rtp_time,
-                self.ssrc,
-                payload,
-                marker=index == last,
-            )
-            packets.append(bytes(packet))
-            self.octet_count += len(payload)
-        self.sequence = (self.sequence + len(payloads)) & 0xFFFF
-        self.packet_count += len(payloads)
-        self._mapping = (unit.wallclock, rtp_time)
-        report = None
-        now = asyncio.get_running_loop().time()
-        if now - self._last_report >= SENDER_REPORT_INTERVAL:
-            report = self.sender_report()
-            self._last_report = now
+        track = self.video
+        rtp_time = (unit.timestamp + track.offset) & 0xFFFFFFFF
+        first = (track.sequence, rtp_time)
+        packets = track.packets_of(payloads, rtp_time, unit.wallclock)
+        report = track.due_report()
         for session in list(self.sessions):
             session.deliver(packets, unit.keyframe, first, report)
 
@@ -533,17 +680,14 @@ def _without_query(uri: str) -> str:
     return uri.split("?", 1)[0]
 
 
-def _controls(uri: str) -> tuple[str, str]:
-    """The SDP control URLs of the video and metadata tracks for a DESCRIBE of ``uri``:
-    relative ones, or absolute ones repeating the query when ``uri`` has one."""
+def _control(uri: str, name: str) -> str:
+    """The SDP control URL of track ``name`` for a DESCRIBE of ``uri``: the relative
+    name, or an absolute URL repeating the query when ``uri`` has one."""
     split = urllib.parse.urlsplit(uri)
     if not split.query or not split.scheme or not split.netloc:
-        return TRACK_CONTROL, METADATA_CONTROL
+        return name
     base = urllib.parse.urlunsplit((split.scheme, split.netloc, split.path.rstrip("/"), "", ""))
-    return (
-        f"{base}/{TRACK_CONTROL}?{split.query}",
-        f"{base}/{METADATA_CONTROL}?{split.query}",
-    )
+    return f"{base}/{name}?{split.query}"
 
 
 def _with_parameter_sets(
@@ -820,7 +964,7 @@ class RtspServer:
         self._sessions.pop(session.id, None)
         session.mount.sessions.discard(session)
         session.connection.sessions.discard(session)
-        for old in (session.sink, session.metadata_sink):
+        for old in (session.sink, session.metadata_sink, session.audio_sink):
             if isinstance(old, _UdpSink):
                 self._udp_clients.pop(old.rtp, None)
                 self._udp_clients.pop(old.rtcp, None)
@@ -828,6 +972,7 @@ class RtspServer:
             session.started.set_result(None)  # PLAY, if waiting, answers 454
         session.sink = None
         session.metadata_sink = None
+        session.audio_sink = None
         session.state = "ended"
         if close_connection:
             session.connection.close()
@@ -916,7 +1061,7 @@ class RtspServer:
             if found is not None:
                 return
             head, _, control = path.rpartition("/")
-            if control in (TRACK_CONTROL, METADATA_CONTROL):
+            if control in (TRACK_CONTROL, METADATA_CONTROL, AUDIO_CONTROL):
                 path = head
         if not path:
             return
@@ -1028,19 +1173,23 @@ class RtspServer:
         if not await mount.ready(PLAY_START_TIMEOUT):
             log.warning("cannot describe %s: no video from its stream", mount.path)
             return reply(503)
-        track, metadata_track = _controls(request.uri)
         try:
             sdp = describe_stream(
                 mount.stream.description,
-                control=track,
-                session_id=mount.ssrc,
+                control=_control(request.uri, TRACK_CONTROL),
+                session_id=mount.video.ssrc,
                 address=self.host,
             )
         except RtspError as exc:
             log.warning("cannot describe %s: %s", mount.path, exc)
             return reply(503)
+        audio = mount.audio
+        if audio is not None:
+            media = describe_aac_media(audio, control=_control(request.uri, AUDIO_CONTROL))
+            sdp = replace(sdp, media=(*sdp.media, media))
         if mount.metadata is not None:
-            sdp = replace(sdp, media=(*sdp.media, describe_metadata_media(control=metadata_track)))
+            media = describe_metadata_media(control=_control(request.uri, METADATA_CONTROL))
+            sdp = replace(sdp, media=(*sdp.media, media))
         base = _without_query(request.uri).rstrip("/") + "/"
         return reply(
             200,
@@ -1056,11 +1205,11 @@ class RtspServer:
         reply: _Reply,
     ) -> RtspResponse:
         found = self._find_mount(request.uri)
-        if found is None or found[1] not in (TRACK_CONTROL, "", METADATA_CONTROL):
+        if found is None or found[1] not in (TRACK_CONTROL, "", METADATA_CONTROL, AUDIO_CONTROL):
             return reply(404)
         mount = found[0]
-        is_metadata = found[1] == METADATA_CONTROL
-        if is_metadata and mount.metadata is None:
+        kind = {METADATA_CONTROL: "metadata", AUDIO_CONTROL: "audio"}.get(found[1], "video")
+        if kind == "metadata" and mount.metadata is None:
             return reply(404)
         if session is not None and session.mount is not mount:
             return reply(459)
@@ -1068,6 +1217,9 @@ class RtspServer:
             return reply(455)
         if not await mount.ready(PLAY_START_TIMEOUT):
             return reply(503)
+        audio = mount.audio
+        if kind == "audio" and audio is None:
+            return reply(404)
         transport_header = request.headers.get("Transport")
         if transport_header is None:
             return reply(461)
@@ -1088,7 +1240,11 @@ class RtspServer:
             self._sessions[session.id] = session
             connection.sessions.add(session)
         else:
-            previous = session.metadata_sink if is_metadata else session.sink
+            previous = {
+                "video": session.sink,
+                "metadata": session.metadata_sink,
+                "audio": session.audio_sink,
+            }[kind]
             if isinstance(previous, _UdpSink):
                 self._udp_clients.pop(previous.rtp, None)
                 self._udp_clients.pop(previous.rtcp, None)
@@ -1099,7 +1255,8 @@ class RtspServer:
                 session.connection.sessions.discard(session)
                 session.connection = connection
                 connection.sessions.add(session)
-            sink = _TcpSink(connection.transport, chosen.interleaved or (0, 1), self.tcp_high_water)
+            channels = chosen.interleaved or ((2, 3) if kind == "audio" else (0, 1))
+            sink = _TcpSink(connection.transport, channels, self.tcp_high_water)
         else:
             assert chosen.client_port is not None
             ports = await self._udp_ports()
@@ -1108,14 +1265,19 @@ class RtspServer:
             sink = _UdpSink(ports, rtp, rtcp)
             self._udp_clients[rtp] = session
             self._udp_clients[rtcp] = session
-        if is_metadata:
+        if kind == "metadata":
             session.metadata_sink = sink
             session.metadata_uri = request.uri
-            ssrc = mount.metadata_ssrc
+            ssrc = mount.metadata_track.ssrc
+        elif kind == "audio":
+            session.audio_sink = sink
+            session.audio_uri = request.uri
+            session.audio_description = audio
+            ssrc = mount.audio_track.ssrc
         else:
             session.sink = sink
             session.track_uri = request.uri
-            ssrc = mount.ssrc
+            ssrc = mount.video.ssrc
         session.generation = mount.stream.description.generation
         return reply(
             200,
@@ -1133,7 +1295,7 @@ class RtspServer:
         reply: _Reply,
         session_value: str,
     ) -> RtspResponse | None:
-        if session.sink is None and session.metadata_sink is None:
+        if session.sink is None and session.metadata_sink is None and session.audio_sink is None:
             return reply(455)
         if session.state != "ready":
             return reply(200, {"Session": session_value})
@@ -1145,13 +1307,18 @@ class RtspServer:
 
         def on_start(sequence: int, rtp_time: int) -> None:
             infos = []
+            mount = session.mount
             if session.sink is not None:
                 infos.append(f"url={session.track_uri};seq={sequence};rtptime={rtp_time}")
-            if session.metadata_sink is not None:
-                mount = session.mount
+            if session.audio_sink is not None:
                 infos.append(
-                    f"url={session.metadata_uri};seq={mount.metadata_sequence};"
-                    f"rtptime={mount._metadata_mapping[1]}"
+                    f"url={session.audio_uri};seq={mount.audio_track.sequence};"
+                    f"rtptime={mount.audio_start_time()}"
+                )
+            if session.metadata_sink is not None:
+                track = mount.metadata_track
+                infos.append(
+                    f"url={session.metadata_uri};seq={track.sequence};rtptime={track.mapping[1]}"
                 )
             info = ",".join(infos)
             headers = {"Session": session_value, "Range": "npt=0.000-", "RTP-Info": info}

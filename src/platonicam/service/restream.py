@@ -8,6 +8,13 @@ Strategy:
   media gateway, the same connection the MSE and HLS viewers share. RTSP
   viewers share one subscription to it (the server packetizes each access unit
   once for all of them), and nothing is decoded or re-encoded.
+* **With the camera's sound.** A camera whose stream has AAC audio is restreamed
+  with it: :class:`CameraStream` is an
+  :class:`~platonicam.rtsp.stream.AudioStream` passing the feed's ``audio`` and
+  ``subscribe_audio()`` through, so the SDP gets an ``m=audio`` track and the
+  frames go out as the camera sent them (RFC 3640), placed on the wall clock by
+  sender reports. The server subscribes to the audio only after the video
+  subscription reached the feed, so sound alone never opens a camera.
 * **Lazy.** Nothing is mounted at start. The server asks :meth:`Restream.resolve`
   about ``cameras/{id}`` on DESCRIBE: a registered camera is mounted on demand
   (subscribed while clients use it, unsubscribed ``idle_timeout`` seconds after
@@ -57,7 +64,13 @@ from platonicam.onvif.errors import OnvifError
 from platonicam.rtsp.errors import RtspError
 from platonicam.rtsp.message import RtspRequest
 from platonicam.rtsp.server import AccessDecision, Mountpoint, RtspServer
-from platonicam.rtsp.stream import AccessUnit, StreamDescription
+from platonicam.rtsp.stream import (
+    AccessUnit,
+    AudioDescription,
+    AudioFrame,
+    AudioStream,
+    StreamDescription,
+)
 from platonicam.service.deps import ServiceContext
 
 __all__ = [
@@ -79,8 +92,9 @@ REALM: Final = "PlatoniCam"
 
 
 class CameraStream:
-    """One camera's live video as the RTSP server reads it (a ``LiveStream``): the feed
-    of the camera's hub in the gateway, opened (or joined) when subscribed."""
+    """One camera's live video, and sound, as the RTSP server reads it (a ``LiveStream``
+    and an ``AudioStream``): the feed of the camera's hub in the gateway, opened (or
+    joined) when the video is subscribed."""
 
     def __init__(self, camera_id: str, gateway: Gateway) -> None:
         self.camera_id = camera_id
@@ -97,6 +111,27 @@ class CameraStream:
             return feed.description
         except PlatonicamError as exc:
             raise RtspError(str(exc)) from None
+
+    @property
+    def audio(self) -> AudioDescription | None:
+        """The feed's AAC track; ``None`` without one, or before the camera was reached."""
+        feed = self._feed
+        return feed.audio if isinstance(feed, AudioStream) else None
+
+    async def subscribe_audio(self) -> AsyncGenerator[AudioFrame, None]:
+        """The AAC frames of the feed the video subscription reached (nothing before it
+        did: the audio alone never opens the camera), until that feed closes."""
+        feed = self._feed
+        if feed is None or not isinstance(feed, AudioStream):
+            return
+        frames = feed.subscribe_audio()
+        try:
+            async for frame in frames:
+                yield frame
+        finally:
+            if isinstance(frames, AsyncGenerator):
+                with contextlib.suppress(PlatonicamError, OSError):
+                    await frames.aclose()
 
     async def subscribe(self) -> AsyncGenerator[AccessUnit, None]:
         """The camera's access units from its next keyframe on, until the hub closes."""

@@ -26,10 +26,13 @@ class SoundSource(ScriptedSource):
         super().__init__(description)
         self.audio: AudioDescription | None = AudioDescription("AAC", RATE, 2, AAC_LC_48K_STEREO)
         self.frames: asyncio.Queue[AudioFrame | None] = asyncio.Queue()
+        #: One entry per frame the hub has taken (the generator resumes after push_audio).
+        self.taken: asyncio.Queue[AudioFrame] = asyncio.Queue()
 
     async def subscribe_audio(self) -> AsyncIterator[AudioFrame]:
         while (frame := await self.frames.get()) is not None:
             yield frame
+            self.taken.put_nowait(frame)
 
 
 def audio_frame(index: int, rtp_offset: int = 5_000, early: float = 0.1) -> AudioFrame:
@@ -160,8 +163,8 @@ async def test_hub_reads_audio_from_its_source() -> None:
             assert video.audio_frames == 0
             await source.frames.put(audio_frame(0, early=0.0))
             await source.frames.put(audio_frame(1, early=0.0))
-            while hub.epoch is None or not hub._state or len(hub._state.frame_audio) < 2:
-                await asyncio.sleep(0.01)
+            for _ in range(2):
+                await source.taken.get()
             await source.queue.put(units[1])
             sound = await viewer.next()
         assert isinstance(sound, MediaFrame)

@@ -4,7 +4,9 @@
   until SIGTERM or Ctrl-C (the group's callback runs when no sub-command is
   named). On the first start of an empty data folder the ``admin`` user gets
   ``$PLATONICAM_ADMIN_PASSWORD``, or a generated password that is printed once
-  on standard output and never again (nor logged).
+  on standard output and never again (nor logged). The streams carry an AAC
+  beep on every whole second beside the video (:mod:`platonicam.device.audio`);
+  ``--no-audio`` makes them silent.
 * ``platonicam device trigger motion|tamper|input N [--state on|off] --data-dir D``
   asks the device running with that folder, over its control socket, to raise
   the event.
@@ -100,6 +102,12 @@ def serve(
     demo: Annotated[
         bool, typer.Option("--demo", help="Raise motion on a schedule (every 20 s).")
     ] = False,
+    no_audio: Annotated[
+        bool,
+        typer.Option(
+            "--no-audio", help="Silent streams (default: an AAC beep on every whole second)."
+        ),
+    ] = False,
     name: Annotated[str | None, typer.Option(help="Device name (the name/ scope).")] = None,
     location: Annotated[
         str | None, typer.Option(help="Device location (the location/ scope).")
@@ -131,6 +139,7 @@ def serve(
         channels=channels,
         identity=IdentityOverrides(name, location, manufacturer, model),
         admin_password=os.environ.get(ADMIN_PASSWORD_VARIABLE) or None,
+        audio=not no_audio,
     )
     try:
         asyncio.run(_serve(runtime))

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from platonicam.clock import Clock, SystemClock
+from platonicam.device.audio import AudioSettings
 from platonicam.device.broker import BrokerOptions, EventBrokers
 from platonicam.device.events import EventHub, EventLimits
 from platonicam.device.ptz import PTZHead
@@ -30,7 +31,9 @@ class DeviceOptions:
 
     ``reboot`` is awaited (after ``reboot_delay`` seconds, once the answer is
     sent) when a client calls SystemReboot: the runtime restarts the services.
-    Without it SystemReboot is answered but nothing restarts.
+    Without it SystemReboot is answered but nothing restarts. ``audio`` is the
+    sound the streams carry (their AAC beep, :mod:`platonicam.device.audio`),
+    which the media services then advertise; ``None``: no audio.
     """
 
     clock: Clock = field(default_factory=SystemClock)
@@ -41,6 +44,7 @@ class DeviceOptions:
     reboot: RebootHook | None = None
     reboot_delay: float = 0.5
     reboot_message: str = "Rebooting in 5 seconds"
+    audio: AudioSettings | None = None
 
 
 class Device:

@@ -11,7 +11,9 @@ first administrator when there is no user, and starts the *services*:
 
 * the RTSP server (:class:`~platonicam.rtsp.server.RtspServer`, HTTP Digest
   against the device's users) with one test-pattern stream per encoder
-  configuration (and its simulated analytics as an ONVIF metadata track),
+  configuration (with its AAC beep unless ``audio`` is off, see
+  :mod:`platonicam.device.audio`, and its simulated analytics as an ONVIF
+  metadata track),
   mounted at ``/profile/<token>`` for every media profile (kept
   in step with CreateProfile/DeleteProfile/Add...Configuration through the
   state's change notifications);
@@ -50,6 +52,7 @@ import uvicorn
 
 from platonicam.clock import Clock, SystemClock
 from platonicam.device.app import DeviceApp, create_device_app
+from platonicam.device.audio import AudioSettings
 from platonicam.device.control import ControlServer, JsonObject, user_command
 from platonicam.device.core import Device, DeviceOptions
 from platonicam.device.paths import SERVICE_PATHS
@@ -211,6 +214,7 @@ class DeviceRuntime:
     defaults to off when ``bind`` is a loopback address and on otherwise.
     ``admin_password`` is used when the data folder has no user yet; without
     it a password is generated and available once as :attr:`generated_password`.
+    ``audio`` off makes the streams silent (no AAC track).
     """
 
     def __init__(
@@ -229,6 +233,7 @@ class DeviceRuntime:
         admin_password: str | None = None,
         clock: Clock | None = None,
         reboot_delay: float = 0.5,
+        audio: bool = True,
     ) -> None:
         self.data_dir = Path(data_dir)
         self.bind = bind
@@ -247,6 +252,7 @@ class DeviceRuntime:
         self._admin_password = admin_password
         self.clock = clock or SystemClock()
         self.reboot_delay = reboot_delay
+        self.audio = audio
         self.generated_password: str | None = None
         self.boots = 0
         self._services: _Services | None = None
@@ -441,7 +447,8 @@ class DeviceRuntime:
         except OSError as exc:
             raise _bind_error(exc, self.bind, self._rtsp_port, "RTSP") from None
         http_socket: socket.socket | None = None
-        streams = TestPatternStreams(rtsp.port, clock=self.clock)
+        audio = AudioSettings() if self.audio else None
+        streams = TestPatternStreams(rtsp.port, clock=self.clock, audio=audio)
         try:
             http_socket = _listen(self.bind, self._port, "ONVIF HTTP")
             app = create_device_app(
@@ -452,6 +459,7 @@ class DeviceRuntime:
                     security=policy,
                     reboot=self._reboot_hook,
                     reboot_delay=self.reboot_delay,
+                    audio=audio,
                 ),
             )
             services = _Services(state=state, app=app, streams=streams, rtsp=rtsp)

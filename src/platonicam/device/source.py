@@ -16,6 +16,12 @@ latency SEI stamped with the wall-clock time of sending (see
 each subscriber's bounded queue. With no subscriber the timer stops; the
 loop position keeps following real time, so a snapshot still moves.
 
+With sound (``audio``), a stream is also an ``AudioStream``: an
+:class:`~platonicam.device.audio.AudioLoopStream` beside it plays the AAC beep
+loop on the wall clock, with its own timer, running only while someone
+subscribes to the audio. Picture and sound are not one loop: both follow the
+wall clock, which is what keeps them in step.
+
 ``SetVideoEncoderConfiguration`` really changes the stream:
 :meth:`TestPatternStream.reconfigure` encodes (or fetches from the cache) a loop
 for the new settings and switches to it at its IDR, with a new ``generation``
@@ -41,10 +47,18 @@ import av.video.frame
 from av.video.codeccontext import VideoCodecContext
 
 from platonicam.clock import Clock, SystemClock
+from platonicam.device.audio import AudioLoopStream, AudioSettings, encode_audio_loop
 from platonicam.errors import PlatonicamError
 from platonicam.rtsp.fanout import UnitQueue
 from platonicam.rtsp.sei import build_latency_sei
-from platonicam.rtsp.stream import VIDEO_CLOCK_RATE, AccessUnit, StreamDescription, VideoCodec
+from platonicam.rtsp.stream import (
+    VIDEO_CLOCK_RATE,
+    AccessUnit,
+    AudioDescription,
+    AudioFrame,
+    StreamDescription,
+    VideoCodec,
+)
 
 
 class SourceError(PlatonicamError):
@@ -462,6 +476,8 @@ class LoopStream:
     loses what it had queued and resumes at the next keyframe, while the others
     are unaffected. ``clock`` gives the wall-clock time stamped into each unit
     and its SEI (``SystemClock`` by default); frame timing uses the event loop.
+    ``audio``, when given, is the sound played beside the picture (the stream
+    then has an ``audio`` description; it is closed with the stream).
     """
 
     def __init__(
@@ -470,8 +486,10 @@ class LoopStream:
         *,
         clock: Clock | None = None,
         queue_size: int | None = None,
+        audio: AudioLoopStream | None = None,
     ) -> None:
         self._clock: Clock = clock or SystemClock()
+        self._audio = audio
         self._loop = loop
         self._generation = 0
         self._description = loop.description(0)
@@ -511,6 +529,23 @@ class LoopStream:
         """Whether the frame timer runs (it does exactly while someone subscribes)."""
         return self._timer is not None
 
+    @property
+    def audio(self) -> AudioDescription | None:
+        """The AAC track (``None`` for a silent stream)."""
+        return self._audio.audio if self._audio is not None else None
+
+    @property
+    def audio_player(self) -> AudioLoopStream | None:
+        """What plays the sound (``None`` for a silent stream)."""
+        return self._audio
+
+    def subscribe_audio(self) -> AsyncGenerator[AudioFrame, None]:
+        """The AAC frames from the one playing now on (nothing for a silent
+        stream), until :meth:`close`; see :meth:`AudioLoopStream.subscribe_audio`."""
+        if self._audio is None:
+            return _no_audio()
+        return self._audio.subscribe_audio()
+
     async def subscribe(self) -> AsyncGenerator[AccessUnit, None]:
         """Access units from the next keyframe on, until :meth:`close`.
 
@@ -542,6 +577,8 @@ class LoopStream:
         self._pause()
         for subscriber in self._subscribers:
             subscriber.end()
+        if self._audio is not None:
+            self._audio.close()
 
     def current_gop(self) -> tuple[AccessUnit, ...]:
         """The units from the most recent keyframe to the current frame (for snapshots)."""
@@ -639,6 +676,11 @@ class LoopStream:
             subscriber.offer(unit)
 
 
+async def _no_audio() -> AsyncGenerator[AudioFrame, None]:
+    return
+    yield  # an async generator that ends at once
+
+
 class TestPatternStream(LoopStream):
     """The moving test pattern for one device profile, reconfigurable at run time.
 
@@ -655,8 +697,9 @@ class TestPatternStream(LoopStream):
         *,
         clock: Clock | None = None,
         queue_size: int | None = None,
+        audio: AudioLoopStream | None = None,
     ) -> None:
-        super().__init__(loop, clock=clock, queue_size=queue_size)
+        super().__init__(loop, clock=clock, queue_size=queue_size, audio=audio)
         self._settings = settings
         self._label = label
         self._requests = 0
@@ -669,13 +712,19 @@ class TestPatternStream(LoopStream):
         *,
         clock: Clock | None = None,
         queue_size: int | None = None,
+        audio: AudioSettings | None = None,
     ) -> TestPatternStream:
-        """Encode (or fetch) the loop; the stream starts at generation 0.
+        """Encode (or fetch) the loop, and the sound's with ``audio``; the stream
+        starts at generation 0.
 
-        Raises :class:`SourceError`.
+        Raises :class:`SourceError` (or :class:`~platonicam.device.audio.AudioError`).
         """
-        loop = await encode_loop(settings, label)
-        return cls(loop, settings, label, clock=clock, queue_size=queue_size)
+        if audio is None:
+            loop = await encode_loop(settings, label)
+            return cls(loop, settings, label, clock=clock, queue_size=queue_size)
+        loop, sound = await asyncio.gather(encode_loop(settings, label), encode_audio_loop(audio))
+        player = AudioLoopStream(sound, clock=clock)
+        return cls(loop, settings, label, clock=clock, queue_size=queue_size, audio=player)
 
     @property
     def settings(self) -> EncoderSettings:

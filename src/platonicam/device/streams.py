@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from platonicam.clock import Clock
+from platonicam.device.audio import AudioError, AudioSettings
 from platonicam.device.metadata import SimulatedAnalytics
 from platonicam.device.snapshot import snapshot_jpeg
 from platonicam.device.source import EncoderSettings, SourceError, TestPatternStream, VideoProfile
@@ -114,14 +115,24 @@ class TestPatternStreams:
     that serves them (it looks profiles up through the device state). Each
     stream has a :class:`~platonicam.device.metadata.SimulatedAnalytics`
     beside it (:meth:`metadata`), mounted as the profile's metadata track.
+    With ``audio`` every stream also plays the AAC beep loop of those settings
+    (each stream its own player, all sharing one encoded loop).
     """
 
     __test__ = False  # not a pytest class
 
-    def __init__(self, rtsp_port: int, *, clock: Clock | None = None, label: str = "") -> None:
+    def __init__(
+        self,
+        rtsp_port: int,
+        *,
+        clock: Clock | None = None,
+        label: str = "",
+        audio: AudioSettings | None = None,
+    ) -> None:
         self._port = rtsp_port
         self._clock = clock
         self._label = label
+        self._audio = audio
         self._streams: dict[str, TestPatternStream] = {}
         self._analytics: dict[str, SimulatedAnalytics] = {}
 
@@ -131,6 +142,11 @@ class TestPatternStreams:
 
     def rtsp_path(self, profile_token: str) -> str:
         return profile_path(profile_token)
+
+    @property
+    def audio(self) -> AudioSettings | None:
+        """The sound every stream plays (``None``: silent streams)."""
+        return self._audio
 
     def stream(self, encoder_token: str) -> LiveStream | None:
         return self._streams.get(encoder_token)
@@ -155,9 +171,9 @@ class TestPatternStreams:
                 await current.reconfigure(settings)
             else:
                 self._streams[configuration.token] = await TestPatternStream.create(
-                    settings, label, clock=self._clock
+                    settings, label, clock=self._clock, audio=self._audio
                 )
-        except SourceError as exc:
+        except (SourceError, AudioError) as exc:
             raise StreamError(str(exc)) from None
 
     async def remove(self, encoder_token: str) -> None:

@@ -36,6 +36,8 @@ def set_relay_state(request: Request, token: str, logical_state: str) -> None:
 @registry.op("GetServiceCapabilities", AccessClass.PRE_AUTH)
 async def get_service_capabilities(request: Request, payload: Element) -> Element:
     io = request.device.state.io
+    # One audio input per video channel when the streams carry sound.
+    audio_sources = request.device.state.channels if request.device.options.audio else 0
     response = registry.response("GetServiceCapabilities")
     sub(
         response,
@@ -43,7 +45,7 @@ async def get_service_capabilities(request: Request, payload: Element) -> Elemen
         "Capabilities",
         VideoSources=str(request.device.state.channels),
         VideoOutputs="0",
-        AudioSources="0",
+        AudioSources=str(audio_sources),
         AudioOutputs="0",
         RelayOutputs=str(len(io.relays)),
         SerialPorts="0",

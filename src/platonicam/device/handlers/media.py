@@ -11,6 +11,10 @@ GetVideoEncoderConfigurationOptions answers (through its ``check``), handed to
 the stream manager (the video really changes) and only then stored. ver10
 cannot carry H.265, so Media lists only the profiles and encoders that are
 not H.265; Media2 lists everything.
+
+The audio (sources, configurations, the profiles' references to them) is
+derived from ``DeviceOptions.audio``, not stored: see
+:mod:`platonicam.device.handlers.audio`.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from platonicam.device.faults import (
     no_config,
     no_profile,
 )
+from platonicam.device.handlers import audio
 from platonicam.device.handlers.base import Registry, Request, arg, optional_arg, require_child
 from platonicam.device.handlers.ptz import ptz_configuration
 from platonicam.device.paths import snapshot_path
@@ -159,10 +164,13 @@ def find_profile(state: DeviceState, token: str, *, media2: bool) -> MediaProfil
 def write_profile(
     request: Request, parent: Element, profile: MediaProfile, tag: str | None, *, media2: bool
 ) -> Element:
-    """Serialise a profile, with its PTZ configuration in full (the model writes
-    only the token of configurations other services own)."""
+    """Serialise a profile, with its PTZ and audio configurations in full (the
+    model writes only the token of configurations other services own)."""
     state = request.device.state
-    node = resolved_profile(state, profile).to_xml(parent, tag, media2=media2)
+    sound = request.device.options.audio
+    resolved = audio.with_audio(state, resolved_profile(state, profile), sound)
+    node = resolved.to_xml(parent, tag, media2=media2)
+    audio.complete_profile(node, state, resolved, sound, media2=media2)
     if profile.ptz_configuration_token is not None:
         holder = node.find(qn(TR2, "Configurations")) if media2 else node
         assert holder is not None
@@ -397,7 +405,8 @@ async def get_profiles(request: Request, payload: Element) -> Element:
                 write_profile(request, response, profile, None, media2=False)
         return response
 
-    return cached_profiles_answer(request.device.state, (TRT, "GetProfiles"), build)
+    key = (TRT, "GetProfiles", request.device.options.audio)
+    return cached_profiles_answer(request.device.state, key, build)
 
 
 @registry.op("GetProfile", AccessClass.READ_MEDIA)
@@ -556,4 +565,128 @@ async def get_snapshot_uri(request: Request, payload: Element) -> Element:
     profile = find_profile(request.device.state, arg(payload, "ProfileToken"), media2=False)
     response = registry.response("GetSnapshotUri")
     SnapshotUri(snapshot_uri(request, profile)).to_xml(response)
+    return response
+
+
+# ------------------------------------------------------------------ audio (read-only)
+
+
+def _audio_channels(request: Request) -> list[audio.AudioChannel]:
+    return audio.audio_channels(request.device.state, request.device.options.audio)
+
+
+def _audio_use(request: Request, channel: audio.AudioChannel) -> int:
+    state, sound = request.device.state, request.device.options.audio
+    return audio.use_counts(state, sound).get(channel.number, 0)
+
+
+def _audio_configuration(
+    request: Request, payload: Element, kind: audio.Kind
+) -> audio.AudioChannel:
+    """The channel whose ``kind`` configuration is the ``ConfigurationToken`` asked for."""
+    state, sound = request.device.state, request.device.options.audio
+    (channel,) = audio.select(state, sound, kind, arg(payload, "ConfigurationToken"))
+    return channel
+
+
+@registry.op("GetAudioSources", AccessClass.READ_MEDIA)
+async def get_audio_sources(request: Request, payload: Element) -> Element:
+    response = registry.response("GetAudioSources")
+    for channel in _audio_channels(request):
+        audio.write_source(response, qn(TRT, "AudioSources"), channel)
+    return response
+
+
+def _audio_source_configurations(request: Request, name: str) -> Element:
+    response = registry.response(name)
+    for channel in _audio_channels(request):
+        audio.write_source_configuration(
+            response, qn(TRT, "Configurations"), channel, _audio_use(request, channel)
+        )
+    return response
+
+
+@registry.op("GetAudioSourceConfigurations", AccessClass.READ_MEDIA)
+async def get_audio_source_configurations(request: Request, payload: Element) -> Element:
+    return _audio_source_configurations(request, "GetAudioSourceConfigurations")
+
+
+@registry.op("GetCompatibleAudioSourceConfigurations", AccessClass.READ_MEDIA)
+async def get_compatible_audio_source_configurations(request: Request, payload: Element) -> Element:
+    find_profile(request.device.state, arg(payload, "ProfileToken"), media2=False)
+    return _audio_source_configurations(request, "GetCompatibleAudioSourceConfigurations")
+
+
+@registry.op("GetAudioSourceConfiguration", AccessClass.READ_MEDIA)
+async def get_audio_source_configuration(request: Request, payload: Element) -> Element:
+    channel = _audio_configuration(request, payload, "source")
+    response = registry.response("GetAudioSourceConfiguration")
+    audio.write_source_configuration(
+        response, qn(TRT, "Configuration"), channel, _audio_use(request, channel)
+    )
+    return response
+
+
+@registry.op("GetAudioSourceConfigurationOptions", AccessClass.READ_MEDIA)
+async def get_audio_source_configuration_options(request: Request, payload: Element) -> Element:
+    channels = _audio_channels(request)
+    if not channels:
+        raise audio.audio_not_supported()
+    if optional_arg(payload, "ConfigurationToken") is not None:
+        channels = [_audio_configuration(request, payload, "source")]
+    if (profile := optional_arg(payload, "ProfileToken")) is not None:
+        find_profile(request.device.state, profile, media2=False)
+    response = registry.response("GetAudioSourceConfigurationOptions")
+    audio.write_source_options(response, qn(TRT, "Options"), channels)
+    return response
+
+
+def _audio_encoders(request: Request, name: str) -> Element:
+    response = registry.response(name)
+    for channel in _audio_channels(request):
+        audio.write_encoder(
+            response,
+            qn(TRT, "Configurations"),
+            channel,
+            _audio_use(request, channel),
+            media2=False,
+        )
+    return response
+
+
+@registry.op("GetAudioEncoderConfigurations", AccessClass.READ_MEDIA)
+async def get_audio_encoder_configurations(request: Request, payload: Element) -> Element:
+    return _audio_encoders(request, "GetAudioEncoderConfigurations")
+
+
+@registry.op("GetCompatibleAudioEncoderConfigurations", AccessClass.READ_MEDIA)
+async def get_compatible_audio_encoder_configurations(
+    request: Request, payload: Element
+) -> Element:
+    find_profile(request.device.state, arg(payload, "ProfileToken"), media2=False)
+    return _audio_encoders(request, "GetCompatibleAudioEncoderConfigurations")
+
+
+@registry.op("GetAudioEncoderConfiguration", AccessClass.READ_MEDIA)
+async def get_audio_encoder_configuration(request: Request, payload: Element) -> Element:
+    channel = _audio_configuration(request, payload, "encoder")
+    response = registry.response("GetAudioEncoderConfiguration")
+    audio.write_encoder(
+        response, qn(TRT, "Configuration"), channel, _audio_use(request, channel), media2=False
+    )
+    return response
+
+
+@registry.op("GetAudioEncoderConfigurationOptions", AccessClass.READ_MEDIA)
+async def get_audio_encoder_configuration_options(request: Request, payload: Element) -> Element:
+    sound = request.device.options.audio
+    if sound is None:
+        raise audio.audio_not_supported()
+    if optional_arg(payload, "ConfigurationToken") is not None:
+        _audio_configuration(request, payload, "encoder")
+    if (profile := optional_arg(payload, "ProfileToken")) is not None:
+        find_profile(request.device.state, profile, media2=False)
+    response = registry.response("GetAudioEncoderConfigurationOptions")
+    options = sub(response, TRT, "Options")
+    audio.write_encoder_option(options, qn(TT, "Options"), sound, media2=False)
     return response

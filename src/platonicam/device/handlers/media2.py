@@ -8,6 +8,7 @@ from lxml import etree
 
 import platonicam.device.handlers.media as media
 from platonicam.device.faults import invalid_arg, invalid_args, no_config
+from platonicam.device.handlers import audio
 from platonicam.device.handlers.base import Registry, Request, arg, optional_arg, require_child
 from platonicam.device.security import AccessClass
 from platonicam.onvif.models.media import (
@@ -80,7 +81,8 @@ async def get_profiles(request: Request, payload: Element) -> Element:
     # asked for (the Type values themselves select nothing here), never on the
     # host: one cached answer per variant. Only existing tokens reach the cache
     # (find_profile raises for others), so it holds at most MAX_PROFILES + 2.
-    return media.cached_profiles_answer(state, (TR2, "GetProfiles", token, bool(types)), build)
+    key = (TR2, "GetProfiles", token, bool(types), request.device.options.audio)
+    return media.cached_profiles_answer(state, key, build)
 
 
 @registry.op("CreateProfile", AccessClass.ACTUATE)
@@ -198,4 +200,72 @@ async def get_snapshot_uri(request: Request, payload: Element) -> Element:
     profile = media.find_profile(request.device.state, arg(payload, "ProfileToken"), media2=True)
     response = registry.response("GetSnapshotUri")
     SnapshotUri(media.snapshot_uri(request, profile)).to_xml(response, media2=True)
+    return response
+
+
+# ------------------------------------------------------------------ audio (read-only)
+
+
+def _selected_audio(
+    request: Request, payload: Element, kind: audio.Kind
+) -> list[audio.AudioChannel]:
+    """The audio channels a GetConfiguration request (token, profile) selects."""
+    state = request.device.state
+    profile_token = optional_arg(payload, "ProfileToken")
+    profile = (
+        media.resolved_profile(state, media.find_profile(state, profile_token, media2=True))
+        if profile_token is not None
+        else None
+    )
+    token = optional_arg(payload, "ConfigurationToken")
+    return audio.select(state, request.device.options.audio, kind, token, profile)
+
+
+@registry.op("GetAudioSourceConfigurations", AccessClass.READ_MEDIA)
+async def get_audio_source_configurations(request: Request, payload: Element) -> Element:
+    state, sound = request.device.state, request.device.options.audio
+    counts = audio.use_counts(state, sound)
+    response = registry.response("GetAudioSourceConfigurations")
+    for channel in _selected_audio(request, payload, "source"):
+        audio.write_source_configuration(
+            response, qn(TR2, "Configurations"), channel, counts.get(channel.number, 0)
+        )
+    return response
+
+
+@registry.op("GetAudioEncoderConfigurations", AccessClass.READ_MEDIA)
+async def get_audio_encoder_configurations(request: Request, payload: Element) -> Element:
+    state, sound = request.device.state, request.device.options.audio
+    counts = audio.use_counts(state, sound)
+    response = registry.response("GetAudioEncoderConfigurations")
+    for channel in _selected_audio(request, payload, "encoder"):
+        audio.write_encoder(
+            response,
+            qn(TR2, "Configurations"),
+            channel,
+            counts.get(channel.number, 0),
+            media2=True,
+        )
+    return response
+
+
+@registry.op("GetAudioSourceConfigurationOptions", AccessClass.READ_MEDIA)
+async def get_audio_source_configuration_options(request: Request, payload: Element) -> Element:
+    if request.device.options.audio is None:
+        raise audio.audio_not_supported()
+    _selected_audio(request, payload, "source")  # faults for unknown tokens
+    state, sound = request.device.state, request.device.options.audio
+    response = registry.response("GetAudioSourceConfigurationOptions")
+    audio.write_source_options(response, qn(TR2, "Options"), audio.audio_channels(state, sound))
+    return response
+
+
+@registry.op("GetAudioEncoderConfigurationOptions", AccessClass.READ_MEDIA)
+async def get_audio_encoder_configuration_options(request: Request, payload: Element) -> Element:
+    sound = request.device.options.audio
+    if sound is None:
+        raise audio.audio_not_supported()
+    _selected_audio(request, payload, "encoder")  # faults for unknown tokens
+    response = registry.response("GetAudioEncoderConfigurationOptions")
+    audio.write_encoder_option(response, qn(TR2, "Options"), sound, media2=True)
     return response

@@ -59,7 +59,7 @@ from typing import Final, Literal, Self
 from platonicam.clock import Clock, SystemClock
 from platonicam.rtsp import h264, h265
 from platonicam.rtsp._nal import Depacketizer
-from platonicam.rtsp.aac import split_access_units
+from platonicam.rtsp.aac import AacDepacketizer
 from platonicam.rtsp.auth import DigestChallenge, answer_challenge, basic_authorization
 from platonicam.rtsp.errors import (
     AuthError,
@@ -725,8 +725,9 @@ class VideoReceiver:
 class AacReceiver:
     """AAC over RTP (RFC 3640 ``AAC-hbr``: 13-bit sizes, 3-bit indices) -> :class:`AudioFrame`.
 
-    Each AU header names one AAC frame of 1024 samples; fragmented frames
-    (larger than one packet) are counted as malformed and skipped.
+    Each AU header names one AAC frame of 1024 samples; a frame larger than one
+    packet comes in fragments, joined here (one that lost a fragment is dropped,
+    see :class:`~platonicam.rtsp.aac.AacDepacketizer`).
     """
 
     def __init__(self, description: AudioDescription, payload_type: int, budget: _Budget) -> None:
@@ -734,13 +735,14 @@ class AacReceiver:
         self.payload_type = payload_type
         self._clock = _Clock32(description.sample_rate)
         self._budget = budget
+        self._depacketizer = AacDepacketizer()
 
     def rtp(self, data: bytes, arrival: float) -> list[AudioFrame]:
         try:
             packet = RtpPacket.parse(data)
             if packet.payload_type != self.payload_type:
                 raise RtpError(f"unexpected RTP payload type {packet.payload_type}")
-            frames = split_access_units(packet.payload)
+            frames = self._depacketizer.push(packet)
         except RtpError as exc:
             log.debug("skipping a malformed AAC packet: %s", exc)
             self._budget.record(True)

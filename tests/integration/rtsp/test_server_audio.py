@@ -159,12 +159,16 @@ async def test_ffprobe_finds_h264_and_aac(transport: str) -> None:
     assert (audio["codec_name"], audio["sample_rate"], audio["channels"]) == ("aac", "48000", 2)
 
 
-@pytest.mark.parametrize("transport", ["tcp", "udp"])
+@pytest.mark.parametrize(
+    ("transport", "max_payload"),
+    # 100-byte payloads cut every AAC frame into fragments the client must join.
+    [("tcp", 1400), ("udp", 1400), ("tcp", 100)],
+)
 async def test_our_client_gets_the_frames_sent_on_their_wall_clock(
-    transport: TransportMode,
+    transport: TransportMode, max_payload: int
 ) -> None:
     source = SoundPatternStream()
-    async with RtspServer() as server:
+    async with RtspServer(max_payload=max_payload) as server:
         server.mount("cam", source)
         # Two viewers share the one audio subscription.
         async with (

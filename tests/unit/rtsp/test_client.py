@@ -5,10 +5,12 @@ from __future__ import annotations
 import pytest
 
 from platonicam.rtsp import h264, h265
+from platonicam.rtsp.aac import packetize as packetize_aac
 from platonicam.rtsp.auth import DigestVerifier
 from platonicam.rtsp.client import (
     AacReceiver,
     AudioDescription,
+    AudioFrame,
     ClientHandshake,
     RtspClient,
     RtspCredentials,
@@ -407,6 +409,17 @@ class TestAacReceiver:
             (frames[0], 0, 3.0),
             (frames[1], 1024, 3.0),
         ]
+
+    def test_a_frame_in_fragments_is_joined(self) -> None:
+        receiver = AacReceiver(AudioDescription("AAC", 48000, 1, b"\x11\x88"), 97, _Budget(10))
+        frame = bytes(range(256)) * 8  # 2048 bytes: more than one packet
+        payloads = packetize_aac(frame, 700)
+        assert len(payloads) == 3
+        out: list[AudioFrame] = []
+        for index, payload in enumerate(payloads):
+            last = index == len(payloads) - 1
+            out += receiver.rtp(rtp(5 + index, 4800, payload, last, pt=97), 2.0)
+        assert [(f.data, f.timestamp) for f in out] == [(frame, 0)]
 
     def test_truncated_frame_is_malformed(self) -> None:
         budget = _Budget(10)

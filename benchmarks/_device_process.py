@@ -1,10 +1,11 @@
 """The reference device in a process of its own, for the device benchmarks.
 
-``python benchmarks/_device_process.py DATA_DIR CORE`` pins itself to ``CORE``
-(``os.sched_setaffinity``; -1 leaves it unpinned), starts a
+``python benchmarks/_device_process.py DATA_DIR CORE [--no-audio]`` pins itself to
+``CORE`` (``os.sched_setaffinity``; -1 leaves it unpinned), starts a
 :class:`~platonicam.device.runtime.DeviceRuntime` on 127.0.0.1 with ephemeral
-ports and no discovery, prints one JSON line (``port``, ``rtsp_port``,
-``pid``) and serves until its stdin closes. :class:`DeviceProcess` is the
+ports and no discovery (and without its AAC beep with ``--no-audio``), prints
+one JSON line (``port``, ``rtsp_port``, ``pid``) and serves until its stdin
+closes. :class:`DeviceProcess` is the
 parent's handle: start, read the CPU time the child used (``/proc``), stop.
 :class:`RtpCounter` is a deliberately small RTSP reader (Digest auth, RTP
 interleaved over TCP) that counts frames by the RTP marker bit without
@@ -44,9 +45,10 @@ def cores() -> list[int]:
 class DeviceProcess:
     """A device child process (see the module docstring)."""
 
-    def __init__(self, data_dir: Path, core: int) -> None:
+    def __init__(self, data_dir: Path, core: int, *, audio: bool = True) -> None:
         self.data_dir = data_dir
         self.core = core
+        self.audio = audio
         self.port = 0
         self.rtsp_port = 0
         self.pid = 0
@@ -54,7 +56,13 @@ class DeviceProcess:
 
     def __enter__(self) -> Self:
         self._process = subprocess.Popen(
-            [sys.executable, __file__, str(self.data_dir), str(self.core)],
+            [
+                sys.executable,
+                __file__,
+                str(self.data_dir),
+                str(self.core),
+                *([] if self.audio else ["--no-audio"]),
+            ],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
@@ -248,11 +256,11 @@ class RtpCounter:
                 await self._writer.wait_closed()
 
 
-async def _serve(data_dir: Path) -> None:
+async def _serve(data_dir: Path, audio: bool) -> None:
     from platonicam.device.runtime import DeviceRuntime
 
     async with DeviceRuntime(
-        data_dir, "127.0.0.1", 0, 0, discovery=False, admin_password=PASSWORD
+        data_dir, "127.0.0.1", 0, 0, discovery=False, admin_password=PASSWORD, audio=audio
     ) as runtime:
         print(
             json.dumps({"port": runtime.port, "rtsp_port": runtime.rtsp_port, "pid": os.getpid()}),
@@ -274,7 +282,7 @@ if __name__ == "__main__":
         import cProfile
 
         with cProfile.Profile() as profiler:
-            asyncio.run(_serve(Path(sys.argv[1])))
+            asyncio.run(_serve(Path(sys.argv[1]), "--no-audio" not in sys.argv))
         profiler.dump_stats(profile_to)
     else:
-        asyncio.run(_serve(Path(sys.argv[1])))
+        asyncio.run(_serve(Path(sys.argv[1]), "--no-audio" not in sys.argv))

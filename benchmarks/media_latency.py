@@ -873,7 +873,7 @@ async def register(service: Service, device: DeviceProcess) -> Camera:
 async def run_gop(folder: Path, gop: int, codec: str, args: argparse.Namespace) -> GopResult:
     """Everything for one GOP length and codec, on a device of its own."""
     size: Resolution = args.h265_size if codec == "h265" else Resolution(1920, 1080)
-    with DeviceProcess(folder / "device", -1) as device:
+    with DeviceProcess(folder / "device", -1, audio=not args.no_audio) as device:
         began = time.monotonic()
         await configure_camera(device.port, gop, CODECS[codec], size)
         print(
@@ -1440,6 +1440,9 @@ def main() -> None:
         type=_resolution,
         default=Resolution(1920, 1080),
         help="picture size of the H.265 pass (default 1920x1080)",
+    )
+    parser.add_argument(
+        "--no-audio", action="store_true", help="the camera sends video only (default: + AAC)"
     )
     parser.add_argument("--trials", type=int, default=10, help="first-bytes requests per path")
     parser.add_argument("--cold-trials", type=int, default=5, help="cold starts per row")

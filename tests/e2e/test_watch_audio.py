@@ -61,8 +61,26 @@ async def test_the_watch_page_plays_a_camera_with_sound(
             # The page starts muted (autoplay); one click turns the sound on, and
             # playback goes on (no stall once both tracks are there).
             assert await page.evaluate("document.getElementById('video').muted")
+            assert not await page.is_disabled("#sound")
             await page.click("#sound")
             assert not await page.evaluate("document.getElementById('video').muted")
             assert await page.text_content("#sound") == "Sound on"
             await asyncio.sleep(2)
             assert await current_time(page) > now + 1.0
+
+
+async def test_a_camera_without_sound_has_no_sound_button(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with gst_server("h264", 25) as url:
+        monkeypatch.setenv("PLATONICAM_MEDIA__CAMERAS", json.dumps({"demo": {"stream_url": url}}))
+        async with (
+            live_service(tmp_path / "data") as service,
+            browser(tmp_path / "profile") as context,
+        ):
+            page = await context.new_page()
+            await log_in(page, service, "mse")
+            await wait_playing(page, 60)
+            assert "mp4a" not in (await page.text_content("#codec") or "")
+            assert await page.is_disabled("#sound")
+            assert await page.get_attribute("#sound", "title") == "this camera sends no sound"

@@ -284,7 +284,11 @@
     const events = {
       onStatus: (text) => { if (generation === state.generation) $("state").textContent = text; },
       onError: (text) => { if (generation === state.generation) $("player-error").textContent = text; },
-      onCodec: (text) => { if (generation === state.generation) $("codec").textContent = text; },
+      onCodec: (text) => {
+        if (generation !== state.generation) return;
+        $("codec").textContent = text;
+        showSound(text);
+      },
       // Not called by today's players (the WebSocket's close event below stands in); a
       // player that reports its end itself is followed the same way.
       onClosed: (reason) => lost(generation, reason || "the stream closed"),
@@ -413,6 +417,14 @@
   $("login").addEventListener("submit", login);
   $("logout").addEventListener("click", () => logOut(""));
   $("play").addEventListener("click", watch);
+  // An MSE type names every codec: without mp4a the camera sends no sound. (Native HLS
+  // does not say, so the button stays.)
+  function showSound(codec) {
+    const silent = codec.startsWith("video/") && !codec.includes("mp4a");
+    $("sound").disabled = silent;
+    $("sound").title = silent ? "this camera sends no sound" : "";
+  }
+
   $("sound").addEventListener("click", () => {
     const video = $("video");
     video.muted = !video.muted;

@@ -1,64 +1,27 @@
 """The RTSP server: live streams mounted at paths, served to many clients over TCP or UDP.
 
+The server answers the requests and keeps the sessions; what it serves lives
+beside it: :mod:`platonicam.rtsp.mount` (a mounted stream: its one
+subscription, packetized once for every playing client),
+:mod:`platonicam.rtsp.session` (one client's session: it starts at a keyframe
+and skips while congested), :mod:`platonicam.rtsp.track` (a track's RTP state
+and sender reports), :mod:`platonicam.rtsp.sinks` (delivery interleaved on the
+RTSP connection or from the server's one UDP port pair) and
+:mod:`platonicam.rtsp.mountpoint` (what a resolver mounts, who may use it).
+
 Strategy:
 
-* **One subscription per mount.** :meth:`RtspServer.mount` subscribes once to
-  the :class:`~platonicam.rtsp.stream.LiveStream` (when the server runs) and
-  keeps that subscription for as long as the path is mounted. Each access unit
-  is packetized once into RTP packets (one SSRC and one sequence-number space
-  per mount and track) and the same bytes go to every playing client; TCP clients get
-  them ``$``-framed on their RTSP connection, UDP clients get datagrams from
-  the server's one RTP/RTCP port pair. Nothing is packetized while nobody plays.
-* **Start at a keyframe.** PLAY is answered when the next keyframe arrives, so
-  ``RTP-Info`` names the exact sequence number and RTP time of the first packet
-  the client gets. Keyframes carry the parameter sets in-band too (prepended
-  when the source did not), so a decoder can start without the SDP's copy.
-* **Never buffer without bound.** A TCP client whose socket buffer holds more
-  than :data:`TCP_HIGH_WATER` bytes misses packets until the next keyframe
-  after it drained; UDP simply drops. A client that disconnects only ends its
-  own session.
 * **Sessions** (RFC 2326 §12.37) expire after ``session_timeout`` seconds
   without a request, RTCP or interleaved data from the client. A TCP-interleaved
   session also ends with its connection; a UDP session outlives it until
-  TEARDOWN or timeout, as the RFC intends. A session has the mount's video
-  track (``trackID=0``) and, when the mount has them, its AAC audio track
-  (``trackID=2``) and its ONVIF metadata track (``trackID=1``); a second SETUP
-  of a track replaces its transport instead of adding a track.
-* **Metadata.** A mount's optional
-  :class:`~platonicam.rtsp.metadata.MetadataSource` is subscribed like the
-  video; each document goes out as RTP packets of its own SSRC and sequence
-  space (marker on the last, see :mod:`platonicam.rtsp.metadata`) to the
-  playing sessions that set the track up, with its own RTCP sender reports.
-  A congested TCP client misses whole documents, never parts of one.
-* **Audio.** When a mount's stream is an
-  :class:`~platonicam.rtsp.stream.AudioStream` whose ``audio`` is set at
-  DESCRIBE, the SDP has an ``m=audio`` section (RFC 3640 ``mpeg4-generic``,
-  ``AAC-hbr``, see :mod:`platonicam.rtsp.aac`). The mount subscribes to
-  ``subscribe_audio()`` once its video subscription delivered its first access
-  unit (only then does a gateway's camera know its sound), and ends it with the
-  video's, on-demand included; a failing audio source silences the audio
-  track only. Each frame goes out once for all sessions that set the track up,
-  one frame per packet (fragmented when larger), in its own SSRC and sequence
-  space, a sender report ahead of a session's first packet; a congested TCP
-  client misses whole frames. The RTP time is a random offset plus the
-  frame's timestamp (sample-rate ticks), and never goes backwards: when the
-  source's timestamps do (a camera reconnected: its clock starts again) or run
-  more than :data:`MAX_AUDIO_JUMP` seconds ahead of the time that passed, the
-  offset is re-based so the RTP time goes on by the time that passed here
-  since the previous frame (at least one frame), and a sender report with the
-  new mapping goes out with the next packet. A session whose stream's AAC
-  track changed (rate, channels, config) since its SETUP is ended, as for
-  reconfigured video. ``RTP-Info`` names, for the audio, the RTP time of the
-  first video picture's wall clock, so players line both tracks up from the
-  start.
+  TEARDOWN or timeout, as the RFC intends. A client that disconnects only ends
+  its own sessions. A session has the mount's video track (``trackID=0``) and,
+  when the mount has them, its AAC audio track (``trackID=2``) and its ONVIF
+  metadata track (``trackID=1``); a second SETUP of a track replaces its
+  transport instead of adding a track. PLAY is answered when the session's
+  first keyframe goes out (at most :data:`PLAY_START_TIMEOUT` later).
 * **Reconfiguration.** DESCRIBE always answers with the stream's current
-  description. When access units of a new ``generation`` arrive, sessions set
-  up for an older one are ended and their connections closed, so clients
-  reconnect and fetch the new SDP.
-* **Wall clock.** An RTCP sender report goes out when a client starts and every
-  :data:`SENDER_REPORT_INTERVAL` seconds on each track, mapping RTP time to the
-  access units' (documents', audio frames') ``wallclock``: what lets players
-  and our client line the tracks up.
+  description (sessions set up for an older one end, see the mount).
 * **On demand.** A mount made with ``on_demand=True`` subscribes only when a
   client asks for it: DESCRIBE, SETUP and PLAY wait (at most
   :data:`PLAY_START_TIMEOUT`) for its first access unit, so the description is
@@ -88,18 +51,15 @@ import contextlib
 import logging
 import math
 import secrets
-import socket
 import urllib.parse
-from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable
+from dataclasses import replace
 from types import TracebackType
 from typing import Final, Self
 
-from platonicam.rtsp import h264, h265
-from platonicam.rtsp.aac import AAC_PAYLOAD_TYPE, SAMPLES_PER_FRAME, describe_aac_media
-from platonicam.rtsp.aac import packetize as packetize_aac
+from platonicam.rtsp.aac import describe_aac_media
 from platonicam.rtsp.auth import DigestVerifier, PasswordLookup
-from platonicam.rtsp.errors import RtpError, RtspError, RtspProtocolError
+from platonicam.rtsp.errors import RtspError, RtspProtocolError
 from platonicam.rtsp.message import (
     NEED_DATA,
     ConnectionClosed,
@@ -109,36 +69,30 @@ from platonicam.rtsp.message import (
     RtspRequest,
     RtspResponse,
     TransportSpec,
-    interleaved_header,
     parse_session,
     parse_transport,
 )
-from platonicam.rtsp.metadata import (
-    METADATA_CLOCK_RATE,
-    METADATA_PAYLOAD_TYPE,
-    MetadataDocument,
-    MetadataSource,
-    describe_metadata_media,
-)
-from platonicam.rtsp.metadata import packetize as packetize_metadata
-from platonicam.rtsp.rtp import RtcpSenderReport, RtpPacket, ntp_from_unix, random_ssrc
-from platonicam.rtsp.sdp import VIDEO_PAYLOAD_TYPE, describe_stream
-from platonicam.rtsp.stream import (
-    AccessUnit,
-    AudioDescription,
-    AudioFrame,
-    AudioStream,
-    LiveStream,
-    StreamDescription,
-    VideoCodec,
-)
+from platonicam.rtsp.metadata import MetadataSource, describe_metadata_media
+from platonicam.rtsp.mount import MAX_AUDIO_JUMP as MAX_AUDIO_JUMP
+from platonicam.rtsp.mount import Mount
+from platonicam.rtsp.mountpoint import AccessDecision as AccessDecision
+from platonicam.rtsp.mountpoint import MountAuthorizer as MountAuthorizer
+from platonicam.rtsp.mountpoint import Mountpoint as Mountpoint
+from platonicam.rtsp.mountpoint import MountResolver as MountResolver
+from platonicam.rtsp.sdp import describe_stream
+from platonicam.rtsp.session import Session
+from platonicam.rtsp.sinks import Address as Address
+from platonicam.rtsp.sinks import TcpSink, UdpPorts, UdpSink, bind_udp_ports
+from platonicam.rtsp.stream import LiveStream
+from platonicam.rtsp.track import SENDER_REPORT_INTERVAL as SENDER_REPORT_INTERVAL
 from platonicam.tasks import cancel_and_wait
+
+# The ``X as X`` imports re-export names that moved beside what uses them: they stay
+# importable from here as they always were.
 
 log = logging.getLogger(__name__)
 
 DEFAULT_SESSION_TIMEOUT: Final = 60.0
-#: Seconds between RTCP sender reports to each playing client.
-SENDER_REPORT_INTERVAL: Final = 5.0
 #: Bytes queued for a TCP client beyond which it skips forward to the next keyframe.
 TCP_HIGH_WATER: Final = 1024 * 1024
 #: How long PLAY waits for a keyframe before answering 503.
@@ -149,9 +103,6 @@ TRACK_CONTROL: Final = "trackID=0"
 METADATA_CONTROL: Final = "trackID=1"
 #: The control name of a mount's AAC audio track (when its stream has sound).
 AUDIO_CONTROL: Final = "trackID=2"
-#: Seconds the source's audio timestamps may run ahead of the time that passed before
-#: the server takes it for a restarted clock (and re-bases the RTP time).
-MAX_AUDIO_JUMP: Final = 2.0
 #: Default seconds an on-demand mount stays subscribed after its last session ended.
 DEFAULT_IDLE_TIMEOUT: Final = 10.0
 PUBLIC_METHODS: Final = (
@@ -160,519 +111,7 @@ PUBLIC_METHODS: Final = (
 SERVER_NAME: Final = "PlatoniCam"
 _METHODS: Final = frozenset(m.strip() for m in PUBLIC_METHODS.split(","))
 
-Address = tuple[str, int]
 _Reply = Callable[..., RtspResponse]
-
-
-@dataclass(frozen=True, slots=True)
-class AccessDecision:
-    """A mount authorizer's answer: ``principal`` (who asks, for the log) when the request
-    may use the mount; otherwise ``None``, and ``challenge`` is the ``WWW-Authenticate``
-    value of the 401 answer (none is sent when it is ``None``)."""
-
-    principal: str | None
-    challenge: str | None = None
-
-
-#: Decides whether a request (without a session) may use a mount; must not block.
-MountAuthorizer = Callable[[RtspRequest], AccessDecision]
-
-
-@dataclass(frozen=True, slots=True)
-class Mountpoint:
-    """What a resolver mounts at a path (the arguments of :meth:`RtspServer.mount`)."""
-
-    stream: LiveStream
-    metadata: MetadataSource | None = None
-    authorize: MountAuthorizer | None = None
-    on_demand: bool = False
-
-
-#: Asked about a path (unquoted, without slashes around it) nobody mounted: what to serve
-#: there, or ``None`` (404). Raise :class:`RtspError` when it cannot tell (500).
-MountResolver = Callable[[str], Awaitable[Mountpoint | None]]
-
-
-class _TcpSink:
-    """Interleaved delivery on the client's RTSP connection."""
-
-    def __init__(
-        self, transport: asyncio.WriteTransport, channels: tuple[int, int], high_water: int
-    ) -> None:
-        self.transport = transport
-        self.channels = channels
-        self.high_water = high_water
-
-    def describe(self, ssrc: int) -> TransportSpec:
-        return TransportSpec("RTP/AVP/TCP", interleaved=self.channels, ssrc=ssrc)
-
-    @property
-    def congested(self) -> bool:
-        return self.transport.get_write_buffer_size() > self.high_water
-
-    def send_rtp(self, packets: Sequence[bytes]) -> None:
-        if self.transport.is_closing():
-            return
-        header = interleaved_header
-        channel = self.channels[0]
-        self.transport.writelines([header(channel, len(p)) + p for p in packets])
-
-    def send_rtcp(self, packet: bytes) -> None:
-        if not self.transport.is_closing():
-            self.transport.write(interleaved_header(self.channels[1], len(packet)) + packet)
-
-
-class _UdpSink:
-    """Datagrams from the server's port pair to the client's ``client_port`` pair."""
-
-    def __init__(self, ports: _UdpPorts, rtp: Address, rtcp: Address) -> None:
-        self.ports = ports
-        self.rtp = rtp
-        self.rtcp = rtcp
-
-    def describe(self, ssrc: int) -> TransportSpec:
-        return TransportSpec(
-            "RTP/AVP",
-            client_port=(self.rtp[1], self.rtcp[1]),
-            server_port=self.ports.numbers,
-            ssrc=ssrc,
-        )
-
-    @property
-    def congested(self) -> bool:
-        return False
-
-    def send_rtp(self, packets: Sequence[bytes]) -> None:
-        for packet in packets:
-            self.ports.rtp.sendto(packet, self.rtp)
-
-    def send_rtcp(self, packet: bytes) -> None:
-        self.ports.rtcp.sendto(packet, self.rtcp)
-
-
-class _UdpActivity(asyncio.DatagramProtocol):
-    """Receives what clients send to our ports (RTCP receiver reports, NAT punches)."""
-
-    def __init__(self, server: RtspServer) -> None:
-        self._server = server
-
-    def datagram_received(self, data: bytes, addr: tuple[str | object, ...]) -> None:
-        self._server._udp_activity((str(addr[0]), int(str(addr[1]))))
-
-    def error_received(self, exc: Exception) -> None:
-        # ICMP port unreachable from a client that went away: its session times out.
-        log.debug("UDP error from a client: %s", exc)
-
-
-@dataclass(slots=True)
-class _UdpPorts:
-    rtp: asyncio.DatagramTransport
-    rtcp: asyncio.DatagramTransport
-    numbers: tuple[int, int]
-
-    def close(self) -> None:
-        self.rtp.close()
-        self.rtcp.close()
-
-
-class _Track:
-    """One RTP stream of a mount (video, metadata or audio): its SSRC, sequence
-    space, random RTP time offset, sent counts, and the (wall clock, RTP time)
-    pair its sender reports announce."""
-
-    def __init__(self, payload_type: int) -> None:
-        self.payload_type = payload_type
-        self.ssrc = random_ssrc()
-        self.sequence = secrets.randbits(16)
-        self.offset = secrets.randbits(32)
-        self.packets = 0
-        self.octets = 0
-        self.mapping: tuple[float, int] = (0.0, self.offset)
-        self._last_report = float("-inf")
-
-    def packets_of(self, payloads: Sequence[bytes], rtp_time: int, wallclock: float) -> list[bytes]:
-        """RTP packets of one media unit (the marker on its last packet); the unit's
-        ``wallclock`` becomes what the next sender report maps ``rtp_time`` to."""
-        last = len(payloads) - 1
-        packets = [
-            bytes(
-                RtpPacket(
-                    self.payload_type,
-                    (self.sequence + index) & 0xFFFF,
-                    rtp_time,
-                    self.ssrc,
-                    payload,
-                    marker=index == last,
-                )
-            )
-            for index, payload in enumerate(payloads)
-        ]
-        self.sequence = (self.sequence + len(payloads)) & 0xFFFF
-        self.packets += len(payloads)
-        self.octets += sum(len(p) for p in payloads)
-        self.mapping = (wallclock, rtp_time)
-        return packets
-
-    def report(self) -> bytes:
-        """An RTCP sender report of the current mapping and counts."""
-        wallclock, rtp_time = self.mapping
-        return bytes(
-            RtcpSenderReport(
-                ssrc=self.ssrc,
-                ntp_timestamp=ntp_from_unix(wallclock),
-                rtp_timestamp=rtp_time,
-                packet_count=self.packets,
-                octet_count=self.octets,
-            )
-        )
-
-    def due_report(self) -> bytes | None:
-        """A sender report when :data:`SENDER_REPORT_INTERVAL` passed since the last one."""
-        now = asyncio.get_running_loop().time()
-        if now - self._last_report < SENDER_REPORT_INTERVAL:
-            return None
-        self._last_report = now
-        return self.report()
-
-    def report_soon(self) -> None:
-        """Make the next :meth:`due_report` send one (the mapping changed)."""
-        self._last_report = float("-inf")
-
-
-class _Session:
-    """One client's RTSP session on one mount."""
-
-    def __init__(self, session_id: str, connection: _Connection, mount: _Mount, now: float) -> None:
-        self.id = session_id
-        self.connection = connection
-        self.mount = mount
-        self.generation = mount.stream.description.generation
-        self.sink: _TcpSink | _UdpSink | None = None
-        self.track_uri = ""
-        self.metadata_sink: _TcpSink | _UdpSink | None = None
-        self.metadata_uri = ""
-        self.metadata_reported = False
-        self.audio_sink: _TcpSink | _UdpSink | None = None
-        self.audio_uri = ""
-        #: The AAC track the session's SETUP was told of (a different one ends it).
-        self.audio_description: AudioDescription | None = None
-        self.audio_reported = False
-        self.state = "ready"  # ready -> starting (PLAY waits for a keyframe) -> playing
-        self.last_activity = now
-        self.skipping = False
-        self.on_start: Callable[[int, int], None] | None = None
-        self.started: asyncio.Future[None] | None = None
-
-    def deliver(
-        self, packets: Sequence[bytes], keyframe: bool, first: tuple[int, int], report: bytes | None
-    ) -> None:
-        sink = self.sink
-        if sink is None and self.metadata_sink is None and self.audio_sink is None:
-            return
-        if self.state == "starting":
-            if not keyframe:
-                return
-            self.state = "playing"
-            if self.on_start is not None:
-                self.on_start(*first)
-                self.on_start = None
-            if self.started is not None and not self.started.done():
-                self.started.set_result(None)
-            report = self.mount.video.report()
-        elif self.state != "playing":
-            return
-        if sink is None:
-            return  # a metadata or audio session: it started with the video, gets no video
-        if self.skipping or sink.congested:
-            if not keyframe or sink.congested:
-                self.skipping = True
-                return
-            self.skipping = False
-        sink.send_rtp(packets)
-        if report is not None:
-            sink.send_rtcp(report)
-
-    def deliver_metadata(self, packets: Sequence[bytes], report: bytes | None) -> None:
-        """Send one whole metadata document (or nothing, when not playing or congested)."""
-        sink = self.metadata_sink
-        if sink is None or self.state != "playing" or sink.congested:
-            return
-        if not self.metadata_reported:
-            # The first packets come with a sender report, so the client can map
-            # them to wall-clock time (and line them up with the video) at once.
-            report = self.mount.metadata_track.report()
-            self.metadata_reported = True
-        if report is not None:
-            sink.send_rtcp(report)
-        sink.send_rtp(packets)
-
-    def deliver_audio(self, packets: Sequence[bytes], report: bytes | None) -> None:
-        """Send one whole AAC frame (or nothing, when not playing or congested)."""
-        sink = self.audio_sink
-        if sink is None or self.state != "playing" or sink.congested:
-            return
-        if not self.audio_reported:
-            # As for metadata: a sender report ahead of the first packet, so the client
-            # places the audio on the wall clock (and beside the video) from the start.
-            report = self.mount.audio_track.report()
-            self.audio_reported = True
-        if report is not None:
-            sink.send_rtcp(report)
-        sink.send_rtp(packets)
-
-
-class _Mount:
-    """A mounted stream: its one subscription, its RTP state and its playing sessions."""
-
-    def __init__(
-        self,
-        server: RtspServer,
-        path: str,
-        stream: LiveStream,
-        metadata: MetadataSource | None = None,
-        *,
-        authorize: MountAuthorizer | None = None,
-        on_demand: bool = False,
-        resolved: bool = False,
-    ) -> None:
-        self.server = server
-        self.path = path
-        self.stream = stream
-        self.metadata = metadata
-        self.authorize = authorize
-        self.on_demand = on_demand
-        #: Made by the server's resolver (asked again on DESCRIBE, removed when idle).
-        self.resolved = resolved
-        #: Set at the first access unit of the current subscription.
-        self.first_unit = asyncio.Event()
-        #: Requests waiting in :meth:`ready`, and when the mount was last used (loop time).
-        self.waiters = 0
-        self.used_at = 0.0
-        self.video = _Track(VIDEO_PAYLOAD_TYPE)
-        self.metadata_track = _Track(METADATA_PAYLOAD_TYPE)
-        self.metadata_task: asyncio.Task[None] | None = None
-        self._metadata_epoch: float | None = None
-        #: The stream, when it may carry sound (its ``audio`` says whether it does now).
-        self.audio_stream = stream if isinstance(stream, AudioStream) else None
-        self.audio_track = _Track(AAC_PAYLOAD_TYPE)
-        self.audio_task: asyncio.Task[None] | None = None
-        #: RTP time minus source timestamp (not wrapped), the last frame's (source
-        #: timestamp, loop time it came, RTP time not wrapped, wall clock), the sample rate.
-        self._audio_offset = self.audio_track.offset
-        self._audio_last: tuple[int, float, int, float] | None = None
-        self._audio_rate = 0
-        self.sessions: set[_Session] = set()
-        self.task: asyncio.Task[None] | None = None
-
-    def start(self) -> None:
-        """Subscribe, unless the mount is on demand (then :meth:`ready` subscribes)."""
-        if not self.on_demand:
-            self._subscribe()
-
-    @property
-    def subscribed(self) -> bool:
-        return self.task is not None and not self.task.done()
-
-    def _subscribe(self) -> None:
-        loop = asyncio.get_running_loop()
-        self.first_unit = asyncio.Event()
-        self.task = loop.create_task(self._run(), name=f"rtsp-mount-{self.path}")
-        if self.metadata is not None and (self.metadata_task is None or self.metadata_task.done()):
-            self.metadata_task = loop.create_task(
-                self._run_metadata(self.metadata), name=f"rtsp-metadata-{self.path}"
-            )
-
-    async def ready(self, timeout: float) -> bool:
-        """Whether the stream can be described and played now: always for a mount that
-        is not on demand; otherwise subscribe if needed and wait (at most ``timeout``
-        seconds) for the subscription's first access unit."""
-        if not self.on_demand:
-            return True
-        loop = asyncio.get_running_loop()
-        self.used_at = loop.time()
-        if not self.subscribed:
-            self._subscribe()
-        first, task = self.first_unit, self.task
-        if first.is_set():
-            return True
-        assert task is not None
-        self.waiters += 1
-        waiter = loop.create_task(first.wait())
-        try:
-            await asyncio.wait({waiter, task}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            self.waiters -= 1
-            self.used_at = loop.time()
-            waiter.cancel()
-        return first.is_set() and not task.done()
-
-    async def stop(self) -> None:
-        """Unsubscribe (the audio ends with the video, in :meth:`_run`)."""
-        if self.metadata_task is not None:
-            await cancel_and_wait(self.metadata_task)
-            self.metadata_task = None
-        if self.task is not None:
-            await cancel_and_wait(self.task)
-            self.task = None
-
-    async def _run_metadata(self, source: MetadataSource) -> None:
-        documents = source.subscribe()
-        try:
-            async for document in documents:
-                self.publish_metadata(document)
-        except Exception:
-            # A failing metadata source only silences the metadata track.
-            log.exception("the metadata source mounted at %s failed", self.path)
-        finally:
-            if isinstance(documents, AsyncGenerator):
-                await documents.aclose()
-
-    def publish_metadata(self, document: MetadataDocument) -> None:
-        """Packetize one metadata document and hand it to every session playing the track."""
-        receivers = [s for s in self.sessions if s.metadata_sink is not None]
-        if not receivers:
-            return
-        if self._metadata_epoch is None:
-            self._metadata_epoch = document.wallclock
-        track = self.metadata_track
-        ticks = round((document.wallclock - self._metadata_epoch) * METADATA_CLOCK_RATE)
-        rtp_time = (track.offset + ticks) & 0xFFFFFFFF
-        payloads = packetize_metadata(document.xml, self.server.max_payload)
-        packets = track.packets_of(payloads, rtp_time, document.wallclock)
-        report = track.due_report()
-        for session in receivers:
-            session.deliver_metadata(packets, report)
-
-    @property
-    def audio(self) -> AudioDescription | None:
-        """The stream's AAC track now (``None`` without one)."""
-        return None if self.audio_stream is None else self.audio_stream.audio
-
-    async def _run_audio(self, stream: AudioStream) -> None:
-        frames = stream.subscribe_audio()
-        try:
-            async for frame in frames:
-                self.publish_audio(frame)
-        except Exception:
-            # A failing audio source only silences the audio track.
-            log.exception("the audio of the stream mounted at %s failed", self.path)
-        finally:
-            if isinstance(frames, AsyncGenerator):
-                await frames.aclose()
-
-    def _audio_time(self, frame: AudioFrame, rate: int) -> int:
-        """The frame's RTP time, not wrapped: the track's offset plus the frame's
-        timestamp, re-based when the source's clock jumped (see the module docstring)."""
-        now = asyncio.get_running_loop().time()
-        last = self._audio_last
-        if last is not None:
-            timestamp, seen_at, rtp_time, _ = last
-            ticks = frame.timestamp - timestamp
-            if ticks <= 0 or ticks / rate - (now - seen_at) > MAX_AUDIO_JUMP:
-                # The source restarted its clock (a camera reconnected): carry ours on by
-                # the time that passed here since the last frame, at least one frame, so
-                # the RTP time only grows; the next sender report maps it anew.
-                target = rtp_time + max(round((now - seen_at) * rate), SAMPLES_PER_FRAME)
-                self._audio_offset = target - frame.timestamp
-                self.audio_track.report_soon()
-                log.info("audio of %s: the source's clock jumped; RTP time re-based", self.path)
-        rtp_time = self._audio_offset + frame.timestamp
-        self._audio_last = (frame.timestamp, now, rtp_time, frame.wallclock)
-        return rtp_time
-
-    def publish_audio(self, frame: AudioFrame) -> None:
-        """Packetize one AAC frame and hand it to every session playing the audio track."""
-        audio = self.audio
-        if audio is not None:
-            self._audio_rate = audio.sample_rate
-        if self._audio_rate <= 0:
-            return  # frames of a track the stream never described
-        rtp_time = self._audio_time(frame, self._audio_rate) & 0xFFFFFFFF
-        receivers = [s for s in self.sessions if s.audio_sink is not None]
-        if not receivers:
-            return
-        for session in receivers:
-            if audio is not None and session.audio_description != audio:
-                # The camera's sound changed (another rate or channel count): the client
-                # must read the new description, as for reconfigured video.
-                log.info("audio of %s changed; ending session %s", self.path, session.id)
-                self.server._end_session(session, close_connection=True)
-        receivers = [s for s in receivers if s.audio_sink is not None]
-        if not receivers:
-            return
-        try:
-            payloads = packetize_aac(frame.data, self.server.max_payload)
-        except RtpError as exc:
-            log.debug("skipping an AAC frame of %s: %s", self.path, exc)
-            return
-        track = self.audio_track
-        packets = track.packets_of(payloads, rtp_time, frame.wallclock)
-        report = track.due_report()
-        for session in receivers:
-            session.deliver_audio(packets, report)
-
-    def audio_start_time(self) -> int:
-        """The audio RTP time of the video's newest access unit's wall clock: the instant
-        a PLAY's ``RTP-Info`` names for every track (RFC 2326 §12.33)."""
-        last = self._audio_last
-        if last is None:
-            return self._audio_offset & 0xFFFFFFFF
-        _, _, rtp_time, wallclock = last
-        ticks = round((self.video.mapping[0] - wallclock) * self._audio_rate)
-        return (rtp_time + ticks) & 0xFFFFFFFF
-
-    async def _run(self) -> None:
-        units = self.stream.subscribe()
-        first = self.first_unit
-        try:
-            async for unit in units:
-                if not first.is_set():
-                    first.set()
-                    self._start_audio()
-                self.publish(unit)
-        except Exception:
-            # A failing source ends its own mount's sessions, never the server.
-            log.exception("the stream mounted at %s failed", self.path)
-        finally:
-            if isinstance(units, AsyncGenerator):
-                await units.aclose()
-            await cancel_and_wait(self.audio_task)
-            self.audio_task = None
-            for session in list(self.sessions):
-                self.server._end_session(session, close_connection=True)
-
-    def _start_audio(self) -> None:
-        """Subscribe to the audio too, once the video came: the sound of a source (a
-        camera joined through the gateway) is known only then, and it lives and ends
-        with the video subscription."""
-        if self.audio_stream is not None and self.audio_task is None:
-            self.audio_task = asyncio.get_running_loop().create_task(
-                self._run_audio(self.audio_stream), name=f"rtsp-audio-{self.path}"
-            )
-
-    def publish(self, unit: AccessUnit) -> None:
-        """Packetize one access unit and hand the packets to every playing session."""
-        if not self.sessions:
-            return
-        for session in list(self.sessions):
-            if session.generation != unit.generation:
-                log.info("stream %s was reconfigured; ending session %s", self.path, session.id)
-                self.server._end_session(session, close_connection=True)
-        if not self.sessions:
-            return
-        description = self.stream.description
-        nal_units = unit.nal_units
-        if unit.keyframe:
-            nal_units = _with_parameter_sets(description, nal_units)
-        codec = h264 if description.codec is VideoCodec.H264 else h265
-        payloads = codec.packetize(nal_units, self.server.max_payload)
-        track = self.video
-        rtp_time = (unit.timestamp + track.offset) & 0xFFFFFFFF
-        first = (track.sequence, rtp_time)
-        packets = track.packets_of(payloads, rtp_time, unit.wallclock)
-        report = track.due_report()
-        for session in list(self.sessions):
-            session.deliver(packets, unit.keyframe, first, report)
 
 
 def _without_query(uri: str) -> str:
@@ -690,17 +129,6 @@ def _control(uri: str, name: str) -> str:
     return f"{base}/{name}?{split.query}"
 
 
-def _with_parameter_sets(
-    description: StreamDescription, nal_units: tuple[bytes, ...]
-) -> tuple[bytes, ...]:
-    codec = h264 if description.codec is VideoCodec.H264 else h265
-    if any(codec.nal_type(nal) in codec.PARAMETER_SET_TYPES for nal in nal_units if nal):
-        return nal_units
-    # Keep access unit delimiters first, as both standards require.
-    head = tuple(n for n in nal_units[:1] if n and codec.nal_type(n) == codec.AUD)
-    return head + description.parameter_sets + nal_units[len(head) :]
-
-
 class _Connection:
     """One client's RTSP connection: reads requests and answers them in order."""
 
@@ -715,7 +143,7 @@ class _Connection:
         self.transport = transport
         peer = writer.get_extra_info("peername")
         self.peer_host = str(peer[0]) if peer else "127.0.0.1"
-        self.sessions: set[_Session] = set()
+        self.sessions: set[Session] = set()
 
     def write(self, response: RtspResponse) -> None:
         if not self.transport.is_closing():
@@ -797,11 +225,11 @@ class RtspServer:
         self._timeout_header = max(1, math.ceil(session_timeout))
         self.max_payload = max_payload
         self.tcp_high_water = tcp_high_water
-        self._mounts: dict[str, _Mount] = {}
-        self._sessions: dict[str, _Session] = {}
+        self._mounts: dict[str, Mount] = {}
+        self._sessions: dict[str, Session] = {}
         self._connections: dict[_Connection, asyncio.Task[None]] = {}
-        self._udp_clients: dict[Address, _Session] = {}
-        self._udp: _UdpPorts | None = None
+        self._udp_clients: dict[Address, Session] = {}
+        self._udp: UdpPorts | None = None
         self._server: asyncio.Server | None = None
         self._reaper: asyncio.Task[None] | None = None
         self._port = 0
@@ -907,17 +335,18 @@ class RtspServer:
         """
         self._add_mount(path, Mountpoint(stream, metadata, authorize, on_demand), resolved=False)
 
-    def _add_mount(self, path: str, point: Mountpoint, *, resolved: bool) -> _Mount:
+    def _add_mount(self, path: str, point: Mountpoint, *, resolved: bool) -> Mount:
         key = path.strip("/")
         if not key:
             raise RtspError("cannot mount a stream at the root path")
         if key in self._mounts:
             raise RtspError(f"a stream is already mounted at {key!r}")
-        mount = _Mount(
-            self,
+        mount = Mount(
             key,
             point.stream,
             point.metadata,
+            max_payload=self.max_payload,
+            end_session=lambda session: self._end_session(session, close_connection=True),
             authorize=point.authorize,
             on_demand=point.on_demand,
             resolved=resolved,
@@ -954,18 +383,18 @@ class RtspServer:
         finally:
             self._connections.pop(connection, None)
             for session in list(connection.sessions):
-                if not isinstance(session.sink, _UdpSink):
+                if not isinstance(session.sink, UdpSink):
                     self._end_session(session, close_connection=False)
             writer.close()
             with contextlib.suppress(ConnectionError, asyncio.CancelledError):
                 await writer.wait_closed()
 
-    def _end_session(self, session: _Session, *, close_connection: bool) -> None:
+    def _end_session(self, session: Session, *, close_connection: bool) -> None:
         self._sessions.pop(session.id, None)
         session.mount.sessions.discard(session)
         session.connection.sessions.discard(session)
         for old in (session.sink, session.metadata_sink, session.audio_sink):
-            if isinstance(old, _UdpSink):
+            if isinstance(old, UdpSink):
                 self._udp_clients.pop(old.rtp, None)
                 self._udp_clients.pop(old.rtcp, None)
         if session.started is not None and not session.started.done():
@@ -977,7 +406,7 @@ class RtspServer:
         if close_connection:
             session.connection.close()
 
-    def _touch(self, sessions: set[_Session]) -> None:
+    def _touch(self, sessions: set[Session]) -> None:
         now = asyncio.get_running_loop().time()
         for session in sessions:
             session.last_activity = now
@@ -1015,31 +444,10 @@ class RtspServer:
                 log.info("RTSP mount %s idle: unsubscribed", mount.path)
                 await mount.stop()
 
-    async def _udp_ports(self) -> _UdpPorts:
-        if self._udp is not None:
-            return self._udp
-        loop = asyncio.get_running_loop()
-        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
-        for _ in range(64):
-            rtp_sock = socket.socket(family, socket.SOCK_DGRAM)
-            rtcp_sock = socket.socket(family, socket.SOCK_DGRAM)
-            try:
-                rtp_sock.bind((self.host, 0))
-                number = int(rtp_sock.getsockname()[1])
-                if number % 2 or number == 65535:
-                    raise OSError("odd RTP port")
-                rtcp_sock.bind((self.host, number + 1))
-            except OSError:
-                rtp_sock.close()
-                rtcp_sock.close()
-                continue
-            rtp, _ = await loop.create_datagram_endpoint(lambda: _UdpActivity(self), sock=rtp_sock)
-            rtcp, _ = await loop.create_datagram_endpoint(
-                lambda: _UdpActivity(self), sock=rtcp_sock
-            )
-            self._udp = _UdpPorts(rtp, rtcp, (number, number + 1))
-            return self._udp
-        raise RtspError("no free even/odd UDP port pair for RTP")
+    async def _udp_ports(self) -> UdpPorts:
+        if self._udp is None:
+            self._udp = await bind_udp_ports(self.host, self._udp_activity)
+        return self._udp
 
     # -- requests -------------------------------------------------------------------------
 
@@ -1075,9 +483,9 @@ class RtspServer:
         if current is None:
             self._add_mount(path, point, resolved=True)
 
-    def _find_mount(self, uri: str) -> tuple[_Mount, str] | None:
+    def _find_mount(self, uri: str) -> tuple[Mount, str] | None:
         path = self._path(uri)
-        best: _Mount | None = None
+        best: Mount | None = None
         for key, mount in self._mounts.items():
             if (path == key or path.startswith(key + "/")) and (
                 best is None or len(key) > len(best.path)
@@ -1101,7 +509,7 @@ class RtspServer:
         if cseq is None:
             return reply(400)
         loop = asyncio.get_running_loop()
-        session: _Session | None = None
+        session: Session | None = None
         session_header = request.headers.get("Session")
         if session_header is not None:
             session = self._sessions.get(parse_session(session_header)[0])
@@ -1201,7 +609,7 @@ class RtspServer:
         self,
         connection: _Connection,
         request: RtspRequest,
-        session: _Session | None,
+        session: Session | None,
         reply: _Reply,
     ) -> RtspResponse:
         found = self._find_mount(request.uri)
@@ -1236,7 +644,7 @@ class RtspServer:
             return reply(461)
         loop = asyncio.get_running_loop()
         if session is None:
-            session = _Session(secrets.token_hex(8), connection, mount, loop.time())
+            session = Session(secrets.token_hex(8), connection, mount, loop.time())
             self._sessions[session.id] = session
             connection.sessions.add(session)
         else:
@@ -1245,10 +653,10 @@ class RtspServer:
                 "metadata": session.metadata_sink,
                 "audio": session.audio_sink,
             }[kind]
-            if isinstance(previous, _UdpSink):
+            if isinstance(previous, UdpSink):
                 self._udp_clients.pop(previous.rtp, None)
                 self._udp_clients.pop(previous.rtcp, None)
-        sink: _TcpSink | _UdpSink
+        sink: TcpSink | UdpSink
         if chosen.is_tcp:
             # A session's data rides on the connection that set it up.
             if session.connection is not connection:
@@ -1256,13 +664,13 @@ class RtspServer:
                 session.connection = connection
                 connection.sessions.add(session)
             channels = chosen.interleaved or ((2, 3) if kind == "audio" else (0, 1))
-            sink = _TcpSink(connection.transport, channels, self.tcp_high_water)
+            sink = TcpSink(connection.transport, channels, self.tcp_high_water)
         else:
             assert chosen.client_port is not None
             ports = await self._udp_ports()
             rtp = (connection.peer_host, chosen.client_port[0])
             rtcp = (connection.peer_host, chosen.client_port[1])
-            sink = _UdpSink(ports, rtp, rtcp)
+            sink = UdpSink(ports, rtp, rtcp)
             self._udp_clients[rtp] = session
             self._udp_clients[rtcp] = session
         if kind == "metadata":
@@ -1291,7 +699,7 @@ class RtspServer:
         self,
         connection: _Connection,
         request: RtspRequest,
-        session: _Session,
+        session: Session,
         reply: _Reply,
         session_value: str,
     ) -> RtspResponse | None:

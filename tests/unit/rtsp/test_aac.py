@@ -14,8 +14,8 @@ from platonicam.rtsp.aac import (
     packetize,
     split_access_units,
 )
-from platonicam.rtsp.client import _aac_description
 from platonicam.rtsp.errors import RtpError
+from platonicam.rtsp.handshake import _aac_description
 from platonicam.rtsp.rtp import RtpPacket
 from platonicam.rtsp.sdp import SessionDescription, describe_stream
 from platonicam.rtsp.stream import AudioDescription, StreamDescription, VideoCodec

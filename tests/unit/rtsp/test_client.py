@@ -15,7 +15,6 @@ from platonicam.rtsp.client import (
     RtspClient,
     RtspCredentials,
     VideoReceiver,
-    _Budget,
     parse_url,
     resolve_control,
 )
@@ -28,6 +27,7 @@ from platonicam.rtsp.errors import (
     SdpError,
 )
 from platonicam.rtsp.message import Headers, RtspRequest, RtspResponse
+from platonicam.rtsp.receivers import _Budget
 from platonicam.rtsp.rtp import RtcpSenderReport, RtpPacket, ntp_from_unix
 from platonicam.rtsp.sdp import describe_stream
 from platonicam.rtsp.stream import StreamDescription, VideoCodec

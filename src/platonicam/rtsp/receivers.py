@@ -117,6 +117,14 @@ class _Budget:
                 )
 
 
+def _packet(data: bytes, payload_type: int) -> RtpPacket:
+    """``data`` as an RTP packet of the track's payload type; raises :class:`RtpError`."""
+    packet = RtpPacket.parse(data)
+    if packet.payload_type != payload_type:
+        raise RtpError(f"unexpected RTP payload type {packet.payload_type}")
+    return packet
+
+
 class VideoReceiver:
     """H.264/H.265 RTP and RTCP of one track -> :class:`AccessUnit` objects (no I/O).
 
@@ -163,9 +171,7 @@ class VideoReceiver:
         """
         self.bytes_received += len(data)
         try:
-            packet = RtpPacket.parse(data)
-            if packet.payload_type != self.payload_type:
-                raise RtpError(f"unexpected RTP payload type {packet.payload_type}")
+            packet = _packet(data, self.payload_type)
             if self._ssrc is not None and packet.ssrc != self._ssrc:
                 # The camera restarted its encoder: old fragments are worthless.
                 self._depacketizer = type(self._depacketizer)()
@@ -273,9 +279,7 @@ class AacReceiver:
 
     def rtp(self, data: bytes, arrival: float) -> list[AudioFrame]:
         try:
-            packet = RtpPacket.parse(data)
-            if packet.payload_type != self.payload_type:
-                raise RtpError(f"unexpected RTP payload type {packet.payload_type}")
+            packet = _packet(data, self.payload_type)
             frames = self._depacketizer.push(packet)
         except RtpError as exc:
             log.debug("skipping a malformed AAC packet: %s", exc)
@@ -321,9 +325,7 @@ class MetadataReceiver:
 
     def rtp(self, data: bytes, arrival: float) -> list[MetadataDocument]:
         try:
-            packet = RtpPacket.parse(data)
-            if packet.payload_type != self.payload_type:
-                raise RtpError(f"unexpected RTP payload type {packet.payload_type}")
+            packet = _packet(data, self.payload_type)
         except RtpError as exc:
             log.debug("skipping a malformed metadata packet: %s", exc)
             self._budget.record(True)

@@ -116,6 +116,7 @@ def test_json_report(trendnet: ReplayCamera) -> None:
     assert capabilities["max_fps"] == 30.0
     assert capabilities["ptz"] is False
     assert capabilities["events"] is True
+    assert capabilities["audio"] is False  # no audio encoder in the captured profiles
 
 
 def test_tables(trendnet: ReplayCamera) -> None:

@@ -95,6 +95,7 @@ def _capabilities_json(summary: CapabilitySummary) -> dict[str, JsonValue]:
         "events": summary.events,
         "imaging": summary.imaging,
         "analytics": summary.analytics,
+        "audio": summary.audio,
     }
 
 

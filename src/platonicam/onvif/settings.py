@@ -196,6 +196,8 @@ class CapabilitySummary:
     imaging: bool
     events: bool
     analytics: bool
+    #: A media profile streams sound (it has an audio encoder configuration).
+    audio: bool = False
 
 
 _PROFILE_SCOPE = "onvif://www.onvif.org/profile/"
@@ -275,6 +277,7 @@ def summarize_capabilities(
         imaging=ServiceKind.IMAGING in kinds,
         events=ServiceKind.EVENTS in kinds,
         analytics=ServiceKind.ANALYTICS in kinds,
+        audio=any(p.audio_encoder_configuration_token for p in profiles),
     )
 
 

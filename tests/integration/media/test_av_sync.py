@@ -74,6 +74,8 @@ def beep_starts(path: Path) -> list[float]:
 async def test_the_beep_plays_with_the_picture_of_its_second(tmp_path: Path) -> None:
     recording = tmp_path / "six-seconds.mp4"
     async with live_service(tmp_path / "data") as service:
+        caps = await service.client.get("/api/cameras/demo/capabilities", headers=service.headers)
+        assert caps.json()["capabilities"]["audio"] is True  # its profiles stream the beep
         reply = await service.client.get("/api/cameras/demo/stream", headers=service.headers)
         plain = reply.json()["hls"]["plain"]
         code, _, err = await run(

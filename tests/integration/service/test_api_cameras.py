@@ -156,6 +156,7 @@ async def test_crud_capabilities_current_settings_snapshot_and_reboot(
     assert capabilities["max_fps"] == 30.0
     assert capabilities["h265"] is True
     assert capabilities["ptz"] is True
+    assert capabilities["audio"] is False  # this device has no streams, so no sound
     h264 = next(e for e in capabilities["video_encoders"] if e["codec"] == "H264")
     assert h264["resolutions"] == ["1920x1080", "1280x720", "640x360", "320x180"]
     assert h264["bitrate_range_kbps"] == [64, 16384]

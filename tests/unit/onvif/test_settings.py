@@ -168,3 +168,15 @@ def test_capability_summary_infers_profile_t_from_media2() -> None:
     assert summary.max_resolution is None
     assert summary.max_fps is None
     assert summary.h265 is False
+
+
+def test_capability_summary_says_whether_a_profile_streams_sound() -> None:
+    # The Bosch configures its microphone (AudioSourceConfiguration) in its profiles but
+    # no audio encoder: nothing streams sound.
+    bosch = media.parse_get_profiles(
+        payload("media/bosch_FLEXIDOME-indoor-5100i-IR_GetProfiles.xml")
+    )
+    assert any(p.audio_source_configuration_token for p in bosch)
+    assert not summarize_capabilities([ServiceKind.MEDIA], [], profiles=bosch).audio
+    with_sound = [*bosch, MediaProfile("p9", "sound", audio_encoder_configuration_token="aac")]
+    assert summarize_capabilities([ServiceKind.MEDIA], [], profiles=with_sound).audio

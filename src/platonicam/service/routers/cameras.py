@@ -291,6 +291,7 @@ async def get_capabilities(
             imaging=summary.imaging,
             events=summary.events,
             analytics=summary.analytics,
+            audio=summary.audio,
         ),
     )
 

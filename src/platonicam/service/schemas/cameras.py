@@ -148,6 +148,8 @@ class CapabilitiesOut(ContractModel):
     imaging: bool
     events: bool
     analytics: bool
+    #: Whether a media profile streams sound (AAC reaches MSE, HLS and the restream).
+    audio: bool
 
 
 class CameraCapabilitiesOut(ContractModel):

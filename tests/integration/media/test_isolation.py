@@ -39,6 +39,7 @@ from platonicam.device.core import DeviceOptions
 from platonicam.device.source import EncoderSettings, encode_loop
 from platonicam.device.state import DeviceState
 from platonicam.device.streams import NullStreams
+from platonicam.media.fmp4 import VIDEO_TRACK_ID
 from platonicam.onvif.models.device import User, UserLevel
 from platonicam.rtsp.message import (
     NEED_DATA,
@@ -198,13 +199,14 @@ async def bad_onvif_camera(data_dir: Path) -> AsyncIterator[BadOnvifCamera]:
 
 
 def trun_samples(data: bytes) -> int:
-    """Frames (``trun`` sample counts) in the ``moof`` boxes of an fMP4 message (0 for an
-    init segment)."""
+    """Video frames (``trun`` sample counts of track 1; the demo camera's AAC rides in
+    track 2) in the ``moof`` boxes of an fMP4 message (0 for an init segment)."""
     frames = 0
 
     def walk(start: int, end: int) -> None:
         nonlocal frames
         offset = start
+        track = None
         while offset + 8 <= end:
             size = int.from_bytes(data[offset : offset + 4], "big")
             kind = data[offset + 4 : offset + 8]
@@ -212,7 +214,9 @@ def trun_samples(data: bytes) -> int:
                 raise AssertionError(f"a broken box {kind!r} at {offset} in {len(data)} bytes")
             if kind in (b"moof", b"traf"):
                 walk(offset + 8, offset + size)
-            elif kind == b"trun":
+            elif kind == b"tfhd":
+                track = int.from_bytes(data[offset + 12 : offset + 16], "big")
+            elif kind == b"trun" and track == VIDEO_TRACK_ID:
                 frames += int.from_bytes(data[offset + 12 : offset + 16], "big")
             offset += size
 

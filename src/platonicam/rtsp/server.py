@@ -250,6 +250,13 @@ class RtspServer:
         """The ids of the sessions alive now."""
         return frozenset(self._sessions)
 
+    def playing(self, path: str) -> int:
+        """How many sessions are playing (or starting to play) the stream at ``path``."""
+        mount = self._mounts.get(path.strip("/"))
+        if mount is None:
+            return 0
+        return sum(1 for session in mount.sessions if session.state in ("starting", "playing"))
+
     @property
     def connection_count(self) -> int:
         """How many client connections are open now."""

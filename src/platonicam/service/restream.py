@@ -79,6 +79,7 @@ __all__ = [
     "restream_url",
     "rtsp_restream",
     "rtsp_url",
+    "rtsp_viewers",
     "token_access",
 ]
 
@@ -192,6 +193,10 @@ class Restream:
         """End every RTSP session and stop listening (the gateway stays open)."""
         await self.server.close()
 
+    def viewers(self, camera_id: str) -> int:
+        """RTSP clients playing ``camera_id``'s restream now."""
+        return self.server.playing(f"{PREFIX}/{camera_id}")
+
     def url(self, host: str, camera_id: str, token: str) -> str:
         """The URL a viewer plays: ``rtsp://host:port/cameras/{id}?token=...``."""
         return restream_url(host, self.port, camera_id, token)
@@ -286,6 +291,12 @@ async def rtsp_restream(
         yield restream
     finally:
         await restream.close()
+
+
+def rtsp_viewers(request: Request, camera_id: str) -> int:
+    """RTSP clients playing the camera's restream (0 when the service serves no RTSP)."""
+    restream = getattr(request.app.state, "restream", None)
+    return restream.viewers(camera_id) if isinstance(restream, Restream) else 0
 
 
 def rtsp_url(request: Request, camera_id: str, token: str) -> str | None:

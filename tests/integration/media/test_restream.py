@@ -65,6 +65,13 @@ async def stream_list(service: LiveService) -> dict[str, object]:
     return body
 
 
+async def stream_stats(service: LiveService) -> dict[str, object]:
+    reply = await service.client.get("/api/cameras/demo/stream/stats", headers=service.headers)
+    assert reply.status_code == 200, reply.text
+    stats: dict[str, object] = reply.json()
+    return stats
+
+
 async def ffprobe(url: str) -> dict[str, object]:
     code, out, err = await run(
         "ffprobe", "-v", "error", "-rtsp_transport", "tcp", "-select_streams", "v:0",
@@ -168,6 +175,10 @@ async def test_one_camera_connection_for_every_viewer_and_no_strangers(tmp_path:
                 assert device_sessions(service) == 1
                 assert ingest_of(service).viewers == 2
                 assert server.subscribed == frozenset({"cameras/demo"})
+                # The stats count everyone: the MSE viewer and both RTSP clients.
+                stats = await stream_stats(service)
+                assert (stats["rtsp_viewers"], stats["mse_viewers"]) == (2, 1)
+                assert stats["viewers"] == 3
 
                 await refusals(service, restream)
                 assert len(server.session_ids) == 2  # refusals touched nobody's session
@@ -176,9 +187,12 @@ async def test_one_camera_connection_for_every_viewer_and_no_strangers(tmp_path:
                 first.send_signal(signal.SIGKILL)
                 await wait_until(lambda: len(server.session_ids) == 1, 15)
                 assert server.connection_count == 1
+                assert (await stream_stats(service))["rtsp_viewers"] == 1
                 second.send_signal(signal.SIGKILL)
                 await wait_until(lambda: not server.session_ids, 15)
                 assert server.connection_count == 0
+                stats = await stream_stats(service)
+                assert (stats["rtsp_viewers"], stats["viewers"]) == (0, 1)
 
             # After the idle timeout the restream unsubscribes and unmounts; the MSE viewer
             # keeps the camera's one connection.

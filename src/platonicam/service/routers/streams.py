@@ -60,7 +60,7 @@ from platonicam.service.deps import Context, ServiceContext, bearer
 from platonicam.service.errors import Problem
 from platonicam.service.hls_answers import READY_TIMEOUT, MediaAccess, Reply, Viewer
 from platonicam.service.hls_answers import authorize as _authorize
-from platonicam.service.restream import rtsp_url
+from platonicam.service.restream import rtsp_url, rtsp_viewers
 from platonicam.store.secrets import JWT_SECRET_FILE, generate_token_secret, read_or_create_secret
 
 __all__ = ["READY_TIMEOUT", "MediaAccess", "media_gateway", "pages", "router"]
@@ -232,9 +232,11 @@ class StreamStatsOut(BaseModel):
     reason: str | None
     bitrate_bps: float
     fps: float
+    #: Everyone watching: MSE, HLS and RTSP restream viewers.
     viewers: int
     mse_viewers: int
     hls_viewers: int
+    rtsp_viewers: int
     bytes_in: int
     bytes_muxed: int
     bytes_out: int
@@ -284,14 +286,18 @@ async def list_streams(
 
 @router.get("/stream/stats")
 async def stream_stats(
-    context: Context, access: Access, user: MediaUser, camera_id: str
+    request: Request, context: Context, access: Access, user: MediaUser, camera_id: str
 ) -> StreamStatsOut:
-    """Where the camera's stream is (``idle`` when nobody watches), how it goes, and
-    how it is read (ingest, transport, always on)."""
+    """Where the camera's stream is (``idle`` when nobody watches), how it goes, who
+    watches (MSE, HLS, RTSP restream), and how it is read (ingest, transport, always on)."""
     stats = access.gateway.stats(camera_id)
     options = context.settings.media.camera(camera_id)
+    rtsp = rtsp_viewers(request, camera_id)
+    figures = {name: getattr(stats, name) for name in CameraStats.__dataclass_fields__}
+    figures["viewers"] = stats.viewers + rtsp
     return StreamStatsOut(
-        **{name: getattr(stats, name) for name in CameraStats.__dataclass_fields__},
+        **figures,
+        rtsp_viewers=rtsp,
         ingest=options.ingest,
         transport=options.transport,
         always_on=camera_id in access.gateway.always_on,

@@ -481,10 +481,9 @@ class Ingest:
             await cancel_and_wait(task)
         for subscriber in self._subscribers:
             subscriber.end()
+        # The end, even where it costs a reader its oldest queued item.
         for reader in self._metadata_subscribers:
-            if reader.queue.full():
-                reader.queue.get_nowait()
-            reader.queue.put_nowait(None)
+            reader.offer(None)
         for listener in self._audio_subscribers:
             listener.offer(None)
         self._set(IngestState.IDLE)

@@ -268,20 +268,6 @@ class _Watched:
         return self.manager.status if self.manager is not None else self.pending
 
 
-def _fingerprint(record: CameraRecord) -> tuple[object, ...]:
-    """What, when changed, needs a new subscription (address, credentials, trust)."""
-    return (
-        record.host,
-        record.port,
-        record.use_https,
-        record.verify_tls,
-        record.ca_cert_pem,
-        record.username,
-        record.has_password,
-        record.updated_at,
-    )
-
-
 class EventsSupervisor:
     """Collects every registered camera's events and delivers them (module docstring).
 
@@ -453,7 +439,7 @@ class EventsSupervisor:
                 await self._stop(camera_id, forget=True)
             for camera_id, record in records.items():
                 watched = self._watched.get(camera_id)
-                if watched is not None and _fingerprint(watched.record) == _fingerprint(record):
+                if watched is not None and watched.record.connection == record.connection:
                     watched.record = record
                     continue
                 if watched is not None:

@@ -67,6 +67,22 @@ class CameraRecord:
     created_at: datetime
     updated_at: datetime
 
+    @property
+    def connection(self) -> tuple[object, ...]:
+        """What a connection to the camera is made from (address, trust, login): when it
+        changes, open connections and subscriptions are stale. ``updated_at`` stands in
+        for the password (only its presence is in the record)."""
+        return (
+            self.host,
+            self.port,
+            self.use_https,
+            self.verify_tls,
+            self.ca_cert_pem,
+            self.username,
+            self.has_password,
+            self.updated_at,
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class CameraCredentials:

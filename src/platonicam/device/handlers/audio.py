@@ -161,18 +161,24 @@ def write_encoder(
     node = etree.SubElement(parent, tag, token=channel.encoder_token)
     sub(node, TT, "Name", f"AAC {channel.number}")
     sub(node, TT, "UseCount", str(use_count))
-    if media2:
-        # tt:AudioEncoder2Configuration: Encoding, Multicast (optional), Bitrate, SampleRate.
-        sub(node, TT, "Encoding", MEDIA2_ENCODING)
-        sub(node, TT, "Bitrate", bitrate)
-        sub(node, TT, "SampleRate", rate)
-    else:
-        sub(node, TT, "Encoding", MEDIA1_ENCODING)
-        sub(node, TT, "Bitrate", bitrate)
-        sub(node, TT, "SampleRate", rate)
+    # Media2's tt:AudioEncoder2Configuration has an optional Multicast (left out) before
+    # Bitrate; Media1's ends with the mandatory Multicast and SessionTimeout.
+    sub(node, TT, "Encoding", MEDIA2_ENCODING if media2 else MEDIA1_ENCODING)
+    sub(node, TT, "Bitrate", bitrate)
+    sub(node, TT, "SampleRate", rate)
+    if not media2:
         _NO_MULTICAST.to_xml(node)
         sub(node, TT, "SessionTimeout", format_duration(SESSION_TIMEOUT))
     return node
+
+
+def write_configuration(
+    kind: Kind, parent: Element, tag: str, channel: AudioChannel, use_count: int, *, media2: bool
+) -> Element:
+    """The channel's source configuration or its encoder, as ``kind`` says."""
+    if kind == "encoder":
+        return write_encoder(parent, tag, channel, use_count, media2=media2)
+    return write_source_configuration(parent, tag, channel, use_count)
 
 
 def write_source_options(parent: Element, tag: str, channels: list[AudioChannel]) -> Element:

@@ -575,11 +575,6 @@ def _audio_channels(request: Request) -> list[audio.AudioChannel]:
     return audio.audio_channels(request.device.state, request.device.options.audio)
 
 
-def _audio_use(request: Request, channel: audio.AudioChannel) -> int:
-    state, sound = request.device.state, request.device.options.audio
-    return audio.use_counts(state, sound).get(channel.number, 0)
-
-
 def _audio_configuration(
     request: Request, payload: Element, kind: audio.Kind
 ) -> audio.AudioChannel:
@@ -587,6 +582,24 @@ def _audio_configuration(
     state, sound = request.device.state, request.device.options.audio
     (channel,) = audio.select(state, sound, kind, arg(payload, "ConfigurationToken"))
     return channel
+
+
+def _audio_configurations(
+    request: Request,
+    name: str,
+    kind: audio.Kind,
+    channels: list[audio.AudioChannel],
+    element: str = "Configurations",
+) -> Element:
+    """The ``name`` response with ``channels``' ``kind`` configurations as ``element``."""
+    counts = audio.use_counts(request.device.state, request.device.options.audio)
+    response = registry.response(name)
+    tag = qn(TRT, element)
+    for channel in channels:
+        audio.write_configuration(
+            kind, response, tag, channel, counts.get(channel.number, 0), media2=False
+        )
+    return response
 
 
 @registry.op("GetAudioSources", AccessClass.READ_MEDIA)
@@ -597,34 +610,27 @@ async def get_audio_sources(request: Request, payload: Element) -> Element:
     return response
 
 
-def _audio_source_configurations(request: Request, name: str) -> Element:
-    response = registry.response(name)
-    for channel in _audio_channels(request):
-        audio.write_source_configuration(
-            response, qn(TRT, "Configurations"), channel, _audio_use(request, channel)
-        )
-    return response
-
-
 @registry.op("GetAudioSourceConfigurations", AccessClass.READ_MEDIA)
 async def get_audio_source_configurations(request: Request, payload: Element) -> Element:
-    return _audio_source_configurations(request, "GetAudioSourceConfigurations")
+    return _audio_configurations(
+        request, "GetAudioSourceConfigurations", "source", _audio_channels(request)
+    )
 
 
 @registry.op("GetCompatibleAudioSourceConfigurations", AccessClass.READ_MEDIA)
 async def get_compatible_audio_source_configurations(request: Request, payload: Element) -> Element:
     find_profile(request.device.state, arg(payload, "ProfileToken"), media2=False)
-    return _audio_source_configurations(request, "GetCompatibleAudioSourceConfigurations")
+    return _audio_configurations(
+        request, "GetCompatibleAudioSourceConfigurations", "source", _audio_channels(request)
+    )
 
 
 @registry.op("GetAudioSourceConfiguration", AccessClass.READ_MEDIA)
 async def get_audio_source_configuration(request: Request, payload: Element) -> Element:
     channel = _audio_configuration(request, payload, "source")
-    response = registry.response("GetAudioSourceConfiguration")
-    audio.write_source_configuration(
-        response, qn(TRT, "Configuration"), channel, _audio_use(request, channel)
+    return _audio_configurations(
+        request, "GetAudioSourceConfiguration", "source", [channel], "Configuration"
     )
-    return response
 
 
 @registry.op("GetAudioSourceConfigurationOptions", AccessClass.READ_MEDIA)
@@ -641,22 +647,11 @@ async def get_audio_source_configuration_options(request: Request, payload: Elem
     return response
 
 
-def _audio_encoders(request: Request, name: str) -> Element:
-    response = registry.response(name)
-    for channel in _audio_channels(request):
-        audio.write_encoder(
-            response,
-            qn(TRT, "Configurations"),
-            channel,
-            _audio_use(request, channel),
-            media2=False,
-        )
-    return response
-
-
 @registry.op("GetAudioEncoderConfigurations", AccessClass.READ_MEDIA)
 async def get_audio_encoder_configurations(request: Request, payload: Element) -> Element:
-    return _audio_encoders(request, "GetAudioEncoderConfigurations")
+    return _audio_configurations(
+        request, "GetAudioEncoderConfigurations", "encoder", _audio_channels(request)
+    )
 
 
 @registry.op("GetCompatibleAudioEncoderConfigurations", AccessClass.READ_MEDIA)
@@ -664,17 +659,17 @@ async def get_compatible_audio_encoder_configurations(
     request: Request, payload: Element
 ) -> Element:
     find_profile(request.device.state, arg(payload, "ProfileToken"), media2=False)
-    return _audio_encoders(request, "GetCompatibleAudioEncoderConfigurations")
+    return _audio_configurations(
+        request, "GetCompatibleAudioEncoderConfigurations", "encoder", _audio_channels(request)
+    )
 
 
 @registry.op("GetAudioEncoderConfiguration", AccessClass.READ_MEDIA)
 async def get_audio_encoder_configuration(request: Request, payload: Element) -> Element:
     channel = _audio_configuration(request, payload, "encoder")
-    response = registry.response("GetAudioEncoderConfiguration")
-    audio.write_encoder(
-        response, qn(TRT, "Configuration"), channel, _audio_use(request, channel), media2=False
+    return _audio_configurations(
+        request, "GetAudioEncoderConfiguration", "encoder", [channel], "Configuration"
     )
-    return response
 
 
 @registry.op("GetAudioEncoderConfigurationOptions", AccessClass.READ_MEDIA)

@@ -221,25 +221,14 @@ def _selected_audio(
     return audio.select(state, request.device.options.audio, kind, token, profile)
 
 
-@registry.op("GetAudioSourceConfigurations", AccessClass.READ_MEDIA)
-async def get_audio_source_configurations(request: Request, payload: Element) -> Element:
-    state, sound = request.device.state, request.device.options.audio
-    counts = audio.use_counts(state, sound)
-    response = registry.response("GetAudioSourceConfigurations")
-    for channel in _selected_audio(request, payload, "source"):
-        audio.write_source_configuration(
-            response, qn(TR2, "Configurations"), channel, counts.get(channel.number, 0)
-        )
-    return response
-
-
-@registry.op("GetAudioEncoderConfigurations", AccessClass.READ_MEDIA)
-async def get_audio_encoder_configurations(request: Request, payload: Element) -> Element:
-    state, sound = request.device.state, request.device.options.audio
-    counts = audio.use_counts(state, sound)
-    response = registry.response("GetAudioEncoderConfigurations")
-    for channel in _selected_audio(request, payload, "encoder"):
-        audio.write_encoder(
+def _audio_configurations(request: Request, payload: Element, kind: audio.Kind) -> Element:
+    """GetAudioSource/EncoderConfigurations: the ``kind`` configurations asked for."""
+    counts = audio.use_counts(request.device.state, request.device.options.audio)
+    name = "GetAudioEncoderConfigurations" if kind == "encoder" else "GetAudioSourceConfigurations"
+    response = registry.response(name)
+    for channel in _selected_audio(request, payload, kind):
+        audio.write_configuration(
+            kind,
             response,
             qn(TR2, "Configurations"),
             channel,
@@ -247,6 +236,16 @@ async def get_audio_encoder_configurations(request: Request, payload: Element) -
             media2=True,
         )
     return response
+
+
+@registry.op("GetAudioSourceConfigurations", AccessClass.READ_MEDIA)
+async def get_audio_source_configurations(request: Request, payload: Element) -> Element:
+    return _audio_configurations(request, payload, "source")
+
+
+@registry.op("GetAudioEncoderConfigurations", AccessClass.READ_MEDIA)
+async def get_audio_encoder_configurations(request: Request, payload: Element) -> Element:
+    return _audio_configurations(request, payload, "encoder")
 
 
 @registry.op("GetAudioSourceConfigurationOptions", AccessClass.READ_MEDIA)

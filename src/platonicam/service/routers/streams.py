@@ -123,21 +123,8 @@ async def media_gateway(context: ServiceContext) -> AsyncIterator[MediaAccess]:
         )
 
     async def catalog() -> dict[str, Hashable]:
-        # What the feed is opened from: a new address or login reopens it. updated_at
-        # stands in for the password (only its presence is in the record).
-        return {
-            record.id: (
-                record.host,
-                record.port,
-                record.use_https,
-                record.verify_tls,
-                record.ca_cert_pem,
-                record.username,
-                record.has_password,
-                record.updated_at,
-            )
-            for record in await context.cameras.list()
-        }
+        # What the feed is opened from: a new address or login reopens it.
+        return {record.id: record.connection for record in await context.cameras.list()}
 
     gateway = Gateway(
         open_feed,

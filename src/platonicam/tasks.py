@@ -19,19 +19,26 @@ from typing import Any
 async def cancel_and_wait(
     task: asyncio.Future[Any] | None, *, ignore: tuple[type[BaseException], ...] = ()
 ) -> None:
-    """Cancel ``task`` (if any) and wait until it has ended.
-
-    The task ending cancelled is the expected outcome and is not raised. An exception
-    the task ended with is raised, unless its type is in ``ignore``. If the caller is
-    cancelled while waiting, that ``CancelledError`` propagates.
-    """
+    """Cancel ``task`` (if any) and wait until it has ended (see :func:`wait_ended`)."""
     if task is None:
         return
+    task.cancel()
+    await wait_ended(task, ignore=ignore)
+
+
+async def wait_ended(
+    task: asyncio.Future[Any], *, ignore: tuple[type[BaseException], ...] = ()
+) -> None:
+    """Wait until ``task`` has ended.
+
+    The task ending cancelled is not raised. An exception the task ended with is
+    raised, unless its type is in ``ignore``. If the caller is cancelled while
+    waiting, that ``CancelledError`` propagates.
+    """
     current = asyncio.current_task()
     # Cancellations of the caller so far: one it is already cleaning up after (this
     # call in a ``finally``) must not stop the clean-up; only a new one counts.
     before = current.cancelling() if current is not None else 0
-    task.cancel()
     try:
         await task
     except asyncio.CancelledError:

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from platonicam.tasks import cancel_all, cancel_and_wait
+from platonicam.tasks import cancel_all, cancel_and_wait, wait_ended
 
 
 async def _forever() -> None:
@@ -98,3 +98,23 @@ async def test_a_cancelled_task_still_finishes_its_clean_up() -> None:
     await cancel_and_wait(task)
     assert task.cancelled()
     assert closed == ["connection"]
+
+
+async def test_a_waiter_cancelled_with_the_task_it_waits_for_ends_cancelled() -> None:
+    """The caller's cancellation also cancels the task it awaits; that the task then
+    ended cancelled must not hide the caller's own cancellation."""
+    worker = asyncio.create_task(_forever())
+    after: list[str] = []
+
+    async def closer() -> None:
+        await wait_ended(worker)
+        after.append("went on")  # only if the cancellation was swallowed
+
+    task = asyncio.create_task(closer())
+    await asyncio.sleep(0.01)
+    task.cancel()
+    done, _ = await asyncio.wait({task}, timeout=2)
+    assert task in done
+    assert task.cancelled()
+    assert worker.cancelled()
+    assert after == []

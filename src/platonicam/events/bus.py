@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from typing import Final, Protocol, runtime_checkable
 
 from platonicam.events.model import Event, EventKind
+from platonicam.tasks import wait_ended
 
 __all__ = ["DEFAULT_QUEUE_SIZE", "EventBus", "EventFilter", "Sink", "SinkHandle", "Subscription"]
 
@@ -233,11 +234,9 @@ class SinkHandle:
         self._subscription.close()
         if not drain:
             self._task.cancel()
-        try:
-            await self._task
-        except asyncio.CancelledError:
-            if not self._task.cancelled():
-                raise
+        # Not "re-raise unless the task was cancelled": a caller cancelled while it waits
+        # cancels the task too, and would then swallow its own cancellation.
+        await wait_ended(self._task)
 
 
 class EventBus:
